@@ -1,0 +1,229 @@
+/**
+ * Configuration: environment variables in, one frozen and fully checked `Config` out.
+ *
+ * What: `loadConfig()` reads the variables in the table below, checks every one, and either
+ * returns a `Config` or throws a `ConfigError` that names the variable and what it accepts.
+ *
+ * Why: a mistyped setting should stop the server at start, with a message that says how to fix
+ * it, not surface an hour later as a confusing 500 or, worse, as a silently insecure default.
+ * Everything is resolved here once, so the rest of the code takes plain typed values.
+ *
+ * Variable names follow Flask's config keys, so a Flask user recognises them:
+ *
+ * | variable                     | default        | accepts                                     |
+ * |------------------------------|----------------|---------------------------------------------|
+ * | PORT                         | 5000           | 0–65535 (0 picks a free port)               |
+ * | HOST                         | 127.0.0.1      | a host name or IP address to listen on      |
+ * | SECRET_KEY                   | (development)  | any string; at least 32 bytes in production |
+ * | SECRET_KEY_FALLBACKS         | (none)         | comma-separated older keys that still verify |
+ * | SESSION_COOKIE_NAME          | session        | an RFC 9110 token                           |
+ * | SESSION_COOKIE_DOMAIN        | (none)         | a host name                                 |
+ * | SESSION_COOKIE_PATH          | /              | a path starting with /                      |
+ * | SESSION_COOKIE_HTTPONLY      | true           | true or false                               |
+ * | SESSION_COOKIE_SECURE        | false          | true or false                               |
+ * | SESSION_COOKIE_SAMESITE      | Lax            | Strict, Lax or None (None needs SECURE)     |
+ * | PERMANENT_SESSION_LIFETIME   | 2678400 (31 d) | seconds, 1–34560000 (400 days)              |
+ * | SESSION_REFRESH_EACH_REQUEST | true           | true or false                               |
+ * | ACCESS_LOG                   | true           | true or false                               |
+ * | NODE_ENV                     | (none)         | "production" makes a weak SECRET_KEY fatal  |
+ *
+ * The secret key: without SECRET_KEY, and outside production, a random development key is made
+ * once and kept in `.scratchpad-dev-key` in the working directory (mode 0600, git-ignored), so
+ * logins survive a restart, and a warning says so. In production a missing or short key is fatal:
+ * whoever knows the key can sign any session, and a short one can be guessed.
+ *
+ * Spec: none; Flask's configuration handling docs for the names and defaults.
+ *
+ * Not here: reading files other than the development key, and command-line flags.
+ *
+ * Read next: server.ts, which turns a Config into a running server.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InvalidCookieError, serializeSetCookie, type SameSite } from './http/cookie.js';
+import type { SessionCookieSettings } from './session/session.js';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** The key that signs; never logged. */
+  readonly secretKey: string;
+  /** Older keys that still verify (key rotation). */
+  readonly secretKeyFallbacks: readonly string[];
+  readonly cookie: SessionCookieSettings;
+  readonly accessLog: boolean;
+  /** Things the operator should know but that do not stop the server, such as a generated key. */
+  readonly warnings: readonly string[];
+}
+
+/** A variable with a value we cannot use. The message says which one and what would work. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    readonly accepted: string,
+    readonly got: string | undefined,
+  ) {
+    super(`${variable} must be ${accepted}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`);
+  }
+}
+
+export const DEVELOPMENT_KEY_FILE = '.scratchpad-dev-key';
+/** 31 days, Flask's default PERMANENT_SESSION_LIFETIME. */
+export const DEFAULT_LIFETIME_SECONDS = 31 * 24 * 60 * 60;
+/** RFC 6265bis §5.6.2: browsers cap Max-Age at 400 days, so a longer lifetime would be a lie. */
+export const MAX_LIFETIME_SECONDS = 400 * 24 * 60 * 60;
+export const MIN_PRODUCTION_KEY_BYTES = 32;
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Reads and checks the configuration. `cwd` is where the development key file lives. */
+export function loadConfig(env: Environment = process.env, cwd: string = process.cwd()): Config {
+  const warnings: string[] = [];
+  const production = env['NODE_ENV'] === 'production';
+  const cookie = readCookieSettings(env);
+  const { secretKey, secretKeyFallbacks } = readSecretKeys(env, production, cwd, warnings);
+  return Object.freeze({
+    host: readString(env, 'HOST', '127.0.0.1'),
+    port: readInteger(env, 'PORT', 5000, 0, 65535),
+    secretKey,
+    secretKeyFallbacks: Object.freeze(secretKeyFallbacks),
+    cookie,
+    accessLog: readBoolean(env, 'ACCESS_LOG', true),
+    warnings: Object.freeze(warnings),
+  });
+}
+
+function readCookieSettings(env: Environment): SessionCookieSettings {
+  const domain = env['SESSION_COOKIE_DOMAIN'];
+  const settings: SessionCookieSettings = Object.freeze({
+    name: readString(env, 'SESSION_COOKIE_NAME', 'session'),
+    ...(domain === undefined || domain === '' ? {} : { domain }),
+    path: readString(env, 'SESSION_COOKIE_PATH', '/'),
+    httpOnly: readBoolean(env, 'SESSION_COOKIE_HTTPONLY', true),
+    secure: readBoolean(env, 'SESSION_COOKIE_SECURE', false),
+    sameSite: readSameSite(env),
+    lifetimeSeconds: readInteger(env, 'PERMANENT_SESSION_LIFETIME', DEFAULT_LIFETIME_SECONDS, 1, MAX_LIFETIME_SECONDS),
+    refreshEachRequest: readBoolean(env, 'SESSION_REFRESH_EACH_REQUEST', true),
+  });
+  checkCookieSettings(settings);
+  return settings;
+}
+
+/**
+ * Serializes a sample cookie with these settings, so the cookie grammar is checked by the same
+ * code that will write every real cookie, and maps a failure back to the variable responsible.
+ */
+function checkCookieSettings(settings: SessionCookieSettings): void {
+  try {
+    serializeSetCookie({ ...settings, value: '', maxAge: 0 });
+  } catch (error) {
+    if (!(error instanceof InvalidCookieError)) throw error;
+    const problem = COOKIE_SETTING_PROBLEMS[error.field];
+    if (problem === undefined) throw error;
+    throw new ConfigError(problem.variable, problem.accepted, problem.got(settings));
+  }
+}
+
+/** For each SetCookie field that a setting controls: the variable, and what it accepts. */
+const COOKIE_SETTING_PROBLEMS: Readonly<
+  Record<string, { variable: string; accepted: string; got: (settings: SessionCookieSettings) => string | undefined }>
+> = {
+  name: {
+    variable: 'SESSION_COOKIE_NAME',
+    accepted: "an RFC 9110 token (letters, digits and !#$%&'*+-.^_`|~)",
+    got: (settings) => settings.name,
+  },
+  domain: {
+    variable: 'SESSION_COOKIE_DOMAIN',
+    accepted: 'a host name such as example.com, at most 1024 bytes',
+    got: (settings) => settings.domain,
+  },
+  path: {
+    variable: 'SESSION_COOKIE_PATH',
+    accepted: 'a path that starts with "/" and has no ";" or control characters, at most 1024 bytes',
+    got: (settings) => settings.path,
+  },
+  sameSite: {
+    variable: 'SESSION_COOKIE_SAMESITE',
+    accepted: 'Strict or Lax while SESSION_COOKIE_SECURE is false (browsers reject SameSite=None without Secure)',
+    got: (settings) => settings.sameSite,
+  },
+};
+
+function readSecretKeys(
+  env: Environment,
+  production: boolean,
+  cwd: string,
+  warnings: string[],
+): { secretKey: string; secretKeyFallbacks: string[] } {
+  const secretKeyFallbacks = (env['SECRET_KEY_FALLBACKS'] ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  const strongKey = `a random string of at least ${MIN_PRODUCTION_KEY_BYTES} bytes when NODE_ENV=production (make one with: node -e "console.log(require('node:crypto').randomBytes(32).toString('base64url'))")`;
+  if (production) {
+    for (const fallback of secretKeyFallbacks) {
+      if (Buffer.byteLength(fallback) < MIN_PRODUCTION_KEY_BYTES) throw new ConfigError('SECRET_KEY_FALLBACKS', `a list of keys, each ${strongKey}`, undefined);
+    }
+  }
+  const secretKey = env['SECRET_KEY'];
+  if (secretKey !== undefined && secretKey !== '') {
+    // The key itself is never echoed in a message: error output ends up in logs.
+    if (production && Buffer.byteLength(secretKey) < MIN_PRODUCTION_KEY_BYTES) throw new ConfigError('SECRET_KEY', strongKey, undefined);
+    return { secretKey, secretKeyFallbacks };
+  }
+  if (production) throw new ConfigError('SECRET_KEY', strongKey, undefined);
+  const file = resolve(cwd, DEVELOPMENT_KEY_FILE);
+  warnings.push(`SECRET_KEY is not set: using the development key in ${file}. Set SECRET_KEY (and NODE_ENV=production) for real use`);
+  return { secretKey: developmentKey(file, warnings), secretKeyFallbacks };
+}
+
+/** Reads the development key, creating it on first use. `wx` makes two starting servers agree. */
+function developmentKey(file: string, warnings: string[]): string {
+  try {
+    writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new ConfigError('SECRET_KEY', `set, or the development key file ${file} must be writable (${(error as Error).message})`, undefined);
+    }
+  }
+  const key = readFileSync(file, 'utf8').trim();
+  if (Buffer.byteLength(key) < MIN_PRODUCTION_KEY_BYTES) {
+    throw new ConfigError('SECRET_KEY', `set, or ${file} must hold a key of at least ${MIN_PRODUCTION_KEY_BYTES} bytes (delete it to get a new one)`, undefined);
+  }
+  if ((statSync(file).mode & 0o077) !== 0) warnings.push(`${file} can be read by other users; run: chmod 600 ${file}`);
+  return key;
+}
+
+function readString(env: Environment, variable: string, fallback: string): string {
+  const value = env[variable];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function readInteger(env: Environment, variable: string, fallback: number, min: number, max: number): number {
+  const value = env[variable];
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!/^[0-9]+$/.test(value.trim()) || number < min || number > max) {
+    throw new ConfigError(variable, `a whole number from ${min} to ${max}`, value);
+  }
+  return number;
+}
+
+function readBoolean(env: Environment, variable: string, fallback: boolean): boolean {
+  const value = env[variable];
+  if (value === undefined || value === '') return fallback;
+  const normalized = value.trim().toLowerCase();
+  if (normalized === 'true' || normalized === '1') return true;
+  if (normalized === 'false' || normalized === '0') return false;
+  throw new ConfigError(variable, 'true or false', value);
+}
+
+function readSameSite(env: Environment): SameSite {
+  const value = readString(env, 'SESSION_COOKIE_SAMESITE', 'Lax');
+  const match = (['Strict', 'Lax', 'None'] as const).find((option) => option.toLowerCase() === value.trim().toLowerCase());
+  if (match === undefined) throw new ConfigError('SESSION_COOKIE_SAMESITE', 'Strict, Lax or None', value);
+  return match;
+}

@@ -1,0 +1,141 @@
+/**
+ * Pages: the HTML of the demo, built from escaped pieces only.
+ *
+ * What: `indexPage()`, `loginPage()` and `errorPage()` return complete HTML documents. The index
+ * page carries the *session inspector*: what the server saw in the session cookie of this request.
+ *
+ * Why: the learner should see the mechanism, not only its effect. "Logged in as alice" is the
+ * effect; the inspector shows the cookie's size against the 4096-byte limit, whether it is volatile
+ * or permanent, when it expires, and the decoded data, which makes the point that a signed
+ * cookie is readable by its holder.
+ *
+ * Every value that did not come from this file goes through `escapeHtml()` (the `text` tag below),
+ * including data we think we control: the session's own JSON holds what a user typed.
+ *
+ * Spec: HTML Living Standard (forms §4.10, the `<input type=checkbox>` default value "on").
+ *
+ * Not here: templates, JavaScript. The pages work with scripts off.
+ *
+ * Read next: app.ts, which decides which page to show.
+ */
+import { escapeHtml, formatSeconds, type IncomingCookie, type JsonValue } from '../index.js';
+
+/** Escaped HTML: the only thing these functions concatenate. */
+class Html {
+  constructor(readonly value: string) {}
+}
+
+/**
+ * A template tag: `html\`<p>${name}</p>\`` escapes `name` unless it is already `Html`.
+ * Forgetting to escape is then impossible by construction.
+ */
+function html(strings: TemplateStringsArray, ...values: readonly (string | number | Html | readonly Html[])[]): Html {
+  let out = strings[0] ?? '';
+  values.forEach((value, index) => {
+    out += render(value) + (strings[index + 1] ?? '');
+  });
+  return new Html(out);
+}
+
+function render(value: string | number | Html | readonly Html[]): string {
+  if (value instanceof Html) return value.value;
+  if (Array.isArray(value)) return value.map((item: Html) => item.value).join('');
+  return escapeHtml(String(value));
+}
+
+const STYLE = `
+  body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+  h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+  table { border-collapse: collapse; width: 100%; } th, td { text-align: left; vertical-align: top; padding: .3rem .6rem; border-bottom: 1px solid #ddd; }
+  th { width: 11rem; font-weight: 600; } pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+  .note { color: #555; font-size: .95rem; } .error { color: #a00; font-weight: 600; }
+  form.inline { display: inline; } button { font: inherit; }
+  label { display: block; margin: .6rem 0; } input[type=text] { font: inherit; width: 20rem; max-width: 100%; }`;
+
+function page(title: string, body: Html): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Scratchpad</title>
+<style>${new Html(STYLE)}</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`.value;
+}
+
+/** What the inspector shows: everything here is read by the server from this request. */
+export interface InspectorView {
+  readonly cookieName: string;
+  readonly incoming: IncomingCookie;
+  readonly permanent: boolean;
+  readonly lifetimeSeconds: number;
+  /** When the browser will drop the cookie after this response; null while volatile. */
+  readonly expiry: Date | null;
+  readonly data: Readonly<Record<string, JsonValue>>;
+}
+
+export function indexPage(username: string | null, inspector: InspectorView): string {
+  const greeting =
+    username === null
+      ? html`<p>You are not logged in</p><p><a href="/login">Log in</a></p>`
+      : html`<p>Logged in as <strong>${username}</strong></p>
+<form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form>
+<span class="note">(or <a href="/logout">GET /logout</a>, as in Flask's example)</span>`;
+  return page('Home', html`<h1>Scratchpad</h1>
+${greeting}
+${inspectorSection(inspector)}`);
+}
+
+function inspectorSection(view: InspectorView): Html {
+  const { incoming } = view;
+  const received = !incoming.present
+    ? html`no: this browser sent no <code>${view.cookieName}</code> cookie`
+    : incoming.rejection !== null
+      ? html`yes, ${incoming.bytes} bytes, but <span class="error">rejected</span>: ${incoming.rejection}. The server treats it as no session.`
+      : html`yes, ${incoming.bytes} of the 4096 bytes a browser keeps for one cookie`;
+  const signed = incoming.signedAt === null ? html`` : html`<tr><th>Signed at</th><td>${incoming.signedAt.toUTCString()}</td></tr>`;
+  const kind = view.permanent
+    ? html`<strong>permanent</strong>: <code>Max-Age=${view.lifetimeSeconds}</code> (${formatSeconds(view.lifetimeSeconds)}), so the browser keeps it until ${view.expiry?.toUTCString() ?? 'its lifetime ends'}, across restarts`
+    : html`<strong>volatile</strong>: no <code>Max-Age</code> or <code>Expires</code>, so the browser drops it when it closes (and the server refuses it after ${formatSeconds(view.lifetimeSeconds)} in any case)`;
+  return html`<h2>What the server sees</h2>
+<table>
+<tr><th>Session cookie</th><td>${received}</td></tr>
+${signed}
+<tr><th>Kind</th><td>${kind}</td></tr>
+<tr><th>Decoded data</th><td><pre>${JSON.stringify(view.data, null, 2)}</pre></td></tr>
+</table>
+<p class="note">A <em>volatile</em> session lives in a cookie without an expiry date: the browser forgets it when it closes.
+Tick “Remember me” to make it <em>permanent</em>: the cookie then carries <code>Max-Age</code> and survives restarts for ${formatSeconds(view.lifetimeSeconds)}.</p>
+<p class="note">The data is signed, not encrypted: anyone holding the cookie can read it, but nobody without the secret key can change it.</p>`;
+}
+
+export interface LoginForm {
+  readonly message?: string;
+  readonly username?: string;
+  readonly remember?: boolean;
+}
+
+export function loginPage(form: LoginForm = {}): string {
+  const message = form.message === undefined ? html`` : html`<p class="error" role="alert">${form.message}</p>`;
+  const checked = form.remember === true ? html` checked` : html``;
+  return page('Log in', html`<h1>Log in</h1>
+${message}
+<form method="post" action="/login">
+<label>Username <input type="text" name="username" value="${form.username ?? ''}" required autofocus></label>
+<label><input type="checkbox" name="remember"${checked}> Remember me</label>
+<button type="submit">Log in</button>
+</form>
+<p class="note">Without “Remember me” the session is volatile: it ends when the browser closes. With it, the session is permanent.</p>
+<p><a href="/">Back</a></p>`);
+}
+
+export function errorPage(status: number, message: string): string {
+  return page(`Error ${status}`, html`<h1>Error ${status}</h1>
+<p>${message}</p>
+<p><a href="/">Back to the start page</a></p>`);
+}

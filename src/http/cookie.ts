@@ -1,0 +1,206 @@
+/**
+ * Cookies on the wire: read the `Cookie` request header, write the `Set-Cookie` response header.
+ *
+ * What: `parseCookieHeader()` turns `Cookie: a=1; b=2` into a map of names to values, and
+ * `serializeSetCookie()` turns a `SetCookie` description into one `Set-Cookie` header value.
+ *
+ * Why: HTTP is stateless; a cookie is the one place a server can leave a value that the browser
+ * hands back on every later request. A session is built on exactly one such cookie. Reading is
+ * tolerant (browsers and scripts send sloppy headers, and a bad pair must not cost the user their
+ * session); writing is strict (a value with `;` or a line break in it would let data inject
+ * attributes or whole headers, so anything outside the grammar throws instead of being "fixed").
+ *
+ * Spec: RFC 6265 §4.1.1 (Set-Cookie grammar, quoted above each check), §4.2.1 and §5.4 (the Cookie
+ * header), and RFC 6265bis' size limits (a browser ignores a cookie whose name plus value exceed
+ * 4096 bytes, and an attribute whose value exceeds 1024). Modelled on Go's net/http cookie.go and
+ * the 0.4 line of jshttp/cookie.
+ *
+ * Not here: what the value means (the session layer signs it), percent-decoding of values (our
+ * values never need it; we treat them as opaque), and the user-agent side (cookie storage, domain
+ * matching), which belongs to the browser.
+ *
+ * Read next: form.ts, the other thing a browser sends us.
+ */
+
+/** RFC 6265bis: a user agent ignores a cookie whose name and value together exceed this. */
+export const MAX_COOKIE_NAME_VALUE_BYTES = 4096;
+/** RFC 6265bis: a user agent ignores any attribute whose value exceeds this. */
+export const MAX_COOKIE_ATTRIBUTE_VALUE_BYTES = 1024;
+
+/** The `SameSite` attribute values of RFC 6265bis §4.1.2.7. */
+export type SameSite = 'Strict' | 'Lax' | 'None';
+
+/** Everything `serializeSetCookie()` can put in one `Set-Cookie` header. */
+export interface SetCookie {
+  readonly name: string;
+  readonly value: string;
+  /**
+   * Lifetime in whole seconds, counted from when the browser receives the header.
+   * - absent: no `Max-Age`; with no `expires` either, this is a *session cookie* that the browser
+   *   drops when it closes (Flask calls this a non-permanent session; we say "volatile");
+   * - 0: the browser deletes the cookie at once (RFC 6265 §5.2.2: zero or less means "expired");
+   * - > 0: the browser keeps the cookie that many seconds, even across restarts ("permanent").
+   * Negative numbers are refused: they mean the same as 0, and one spelling is easier to test.
+   */
+  readonly maxAge?: number;
+  /** Absolute expiry, for old browsers that ignore `Max-Age` (which wins where both are known). */
+  readonly expires?: Date;
+  readonly domain?: string;
+  readonly path?: string;
+  readonly secure?: boolean;
+  readonly httpOnly?: boolean;
+  readonly sameSite?: SameSite;
+  /** CHIPS: store the cookie per top-level site. Browsers require `Secure` with it. */
+  readonly partitioned?: boolean;
+}
+
+/** A `SetCookie` that the grammar does not allow: the message names the field and the value. */
+export class InvalidCookieError extends Error {
+  override name = 'InvalidCookieError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A cookie a browser would silently drop because it is too large. Its own class, because the
+ * session layer turns exactly this error into a page that tells the user what happened.
+ */
+export class CookieTooLargeError extends InvalidCookieError {
+  override name = 'CookieTooLargeError';
+  constructor(
+    field: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(field, `cookie ${field} is ${bytes} bytes; browsers drop cookies whose ${field} exceeds ${limit} bytes`);
+  }
+}
+
+// token = 1*tchar (RFC 9110 §5.6.2, which RFC 6265 §4.1.1 cites as RFC 2616 §2.2)
+// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+//       / DIGIT / ALPHA
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+// cookie-value = *cookie-octet / ( DQUOTE *cookie-octet DQUOTE )
+// cookie-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
+//   (US-ASCII characters excluding CTLs, whitespace, DQUOTE, comma, semicolon and backslash)
+const COOKIE_VALUE = /^(?:[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*|"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*")$/;
+
+// domain-value = <subdomain> (RFC 1034 §3.5, as enhanced by RFC 1123 §2.1: labels may start with
+// a digit). A leading dot is allowed: RFC 6265 §5.2.3 tells browsers to ignore it.
+const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+// path-value = <any CHAR except CTLs or ";">. We also refuse a path that does not start with "/":
+// RFC 6265 §5.2.4 makes a browser replace it with the default path, which is never what was meant.
+const PATH = /^\/[\x20-\x3A\x3C-\x7E]*$/;
+
+/**
+ * Reads a `Cookie` request header into a map of cookie names to values.
+ *
+ * RFC 6265 §4.2.1: cookie-string = cookie-pair *( ";" SP cookie-pair ). We read it as leniently
+ * as browsers write it: pairs are split on `;` and trimmed, whatever whitespace surrounds them.
+ * - A pair with no `=` or whose name is not a token is skipped, not fatal: one stray cookie set
+ *   by some script on the same site must not make the whole header (and the session) unreadable.
+ * - When a name repeats, the first value wins. RFC 6265 §5.4 step 2 has browsers send cookies
+ *   with longer paths first, so the first is the most specific one; later ones are shadowed.
+ * - Surrounding double quotes are removed (the quoted form of cookie-value); the value is
+ *   otherwise returned as sent. Checking its contents is the job of whoever owns the cookie.
+ */
+export function parseCookieHeader(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (header === undefined) return cookies;
+  for (const pair of header.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals === -1) continue;
+    const name = pair.slice(0, equals).trim();
+    if (!TOKEN.test(name) || cookies.has(name)) continue;
+    let value = pair.slice(equals + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    cookies.set(name, value);
+  }
+  return cookies;
+}
+
+/**
+ * Writes one `Set-Cookie` header value, following RFC 6265 §4.1.1:
+ *   set-cookie-string = cookie-pair *( ";" SP cookie-av )
+ * Every part is checked before it is written; an invalid one throws `InvalidCookieError` (or
+ * `CookieTooLargeError`) and nothing is returned, so a half-valid header can never be sent.
+ */
+export function serializeSetCookie(cookie: SetCookie): string {
+  // cookie-pair = cookie-name "=" cookie-value
+  if (!TOKEN.test(cookie.name)) {
+    throw new InvalidCookieError('name', `cookie name must be an RFC 9110 token, got ${JSON.stringify(cookie.name)}`);
+  }
+  if (!COOKIE_VALUE.test(cookie.value)) {
+    throw new InvalidCookieError(
+      'value',
+      `cookie value may hold only US-ASCII letters, digits and !#$%&'()*+-./:<=>?@[]^_\`{|}~, got ${JSON.stringify(cookie.value)}`,
+    );
+  }
+  // Checked after the grammar, which guarantees ASCII, so string length equals byte length.
+  // A browser drops an oversized cookie without a word, and the server would never learn that
+  // the user's session was lost: refusing to send it is the only way to make the failure visible.
+  const pairBytes = cookie.name.length + cookie.value.length;
+  if (pairBytes > MAX_COOKIE_NAME_VALUE_BYTES) {
+    throw new CookieTooLargeError('name and value', pairBytes, MAX_COOKIE_NAME_VALUE_BYTES);
+  }
+  const parts = [`${cookie.name}=${cookie.value}`];
+
+  if (cookie.maxAge !== undefined) {
+    // max-age-av = "Max-Age=" non-zero-digit *DIGIT. We also allow 0, the standard way to delete
+    // a cookie (RFC 6265 §5.2.2 defines what a browser does with it).
+    if (!Number.isSafeInteger(cookie.maxAge) || cookie.maxAge < 0) {
+      throw new InvalidCookieError('maxAge', `cookie maxAge must be a whole number of seconds >= 0, got ${cookie.maxAge}`);
+    }
+    parts.push(`Max-Age=${cookie.maxAge}`);
+  }
+  if (cookie.expires !== undefined) {
+    // expires-av = "Expires=" sane-cookie-date, where sane-cookie-date = rfc1123-date (RFC 2616
+    // §3.3.1), which is exactly what Date.prototype.toUTCString() produces.
+    if (Number.isNaN(cookie.expires.getTime())) {
+      throw new InvalidCookieError('expires', 'cookie expires must be a valid Date, got Invalid Date');
+    }
+    parts.push(`Expires=${cookie.expires.toUTCString()}`);
+  }
+  if (cookie.domain !== undefined) {
+    checkAttribute('domain', cookie.domain, DOMAIN, 'a host name such as example.com');
+    parts.push(`Domain=${cookie.domain}`);
+  }
+  if (cookie.path !== undefined) {
+    checkAttribute('path', cookie.path, PATH, 'a path that starts with "/" and has no ";" or control characters');
+    parts.push(`Path=${cookie.path}`);
+  }
+  if (cookie.secure === true) parts.push('Secure');
+  if (cookie.httpOnly === true) parts.push('HttpOnly');
+  if (cookie.sameSite !== undefined) {
+    if (cookie.sameSite !== 'Strict' && cookie.sameSite !== 'Lax' && cookie.sameSite !== 'None') {
+      throw new InvalidCookieError('sameSite', `cookie sameSite must be Strict, Lax or None, got ${JSON.stringify(cookie.sameSite)}`);
+    }
+    // Browsers reject `SameSite=None` without `Secure` outright (RFC 6265bis §5.6.7.1 step 4).
+    if (cookie.sameSite === 'None' && cookie.secure !== true) {
+      throw new InvalidCookieError('sameSite', 'cookie sameSite None requires secure: true; browsers reject it otherwise');
+    }
+    parts.push(`SameSite=${cookie.sameSite}`);
+  }
+  if (cookie.partitioned === true) {
+    if (cookie.secure !== true) {
+      throw new InvalidCookieError('partitioned', 'cookie partitioned requires secure: true; browsers reject it otherwise');
+    }
+    parts.push('Partitioned');
+  }
+  return parts.join('; ');
+}
+
+function checkAttribute(field: string, value: string, grammar: RegExp, accepted: string): void {
+  if (!grammar.test(value)) {
+    throw new InvalidCookieError(field, `cookie ${field} must be ${accepted}, got ${JSON.stringify(value)}`);
+  }
+  if (value.length > MAX_COOKIE_ATTRIBUTE_VALUE_BYTES) {
+    throw new CookieTooLargeError(field, value.length, MAX_COOKIE_ATTRIBUTE_VALUE_BYTES);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Reply: a response as a plain value (status, headers, body) instead of calls on a stream.
+ *
+ * What: the `Reply` type that every handler returns, the few constructors the demo needs
+ * (`htmlReply`, `redirectReply`), and `withHeader()` to add to one without changing it.
+ *
+ * Why: with Node's `ServerResponse`, headers are written the moment the body starts, so code that
+ * runs *after* the handler (the session layer, which decides on `Set-Cookie` only once it knows
+ * whether the handler changed the session) would have to patch `res.end` — the trick that makes
+ * express-session hard to read. Returning a value turns the order into plain code:
+ * handler → reply → session adds its headers → the reply is written once (serve.ts).
+ *
+ * Spec: RFC 9110 §15 (status codes), §15.4.4 (303 See Other: "redirect after POST").
+ *
+ * Not here: streaming bodies (our pages are small strings), content negotiation.
+ *
+ * Read next: router.ts, which maps a request to the handler that returns a Reply.
+ */
+
+/** One header value, or several for headers that may repeat (`Set-Cookie` must never be joined). */
+export type HeaderValue = string | readonly string[];
+
+export interface Reply {
+  readonly status: number;
+  /** Header names in lower case, so that a lookup never misses for spelling. */
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+  readonly body: string;
+  /** Appended to this request's access-log line (serve.ts); never sent to the client. */
+  readonly logNote?: string;
+}
+
+/** An HTML page. `html` must already be escaped: build it with escape.ts. */
+export function htmlReply(status: number, html: string, headers: Readonly<Record<string, HeaderValue>> = {}): Reply {
+  return { status, headers: { 'content-type': 'text/html; charset=utf-8', ...lowerCaseKeys(headers) }, body: html };
+}
+
+/**
+ * A redirect. 303 by default: after a POST, "See Other" tells the browser to GET the new
+ * location, so reloading the page it lands on does not post the form a second time.
+ */
+export function redirectReply(location: string, status = 303): Reply {
+  return { status, headers: { location }, body: '' };
+}
+
+/**
+ * A copy of `reply` with one more header. Values of a repeated header are kept side by side
+ * (two `Set-Cookie` headers stay two), except for list headers such as `Vary`, where a value
+ * already present is not added again.
+ */
+export function withHeader(reply: Reply, name: string, value: string): Reply {
+  const key = name.toLowerCase();
+  const existing = reply.headers[key];
+  let combined: HeaderValue;
+  if (existing === undefined) combined = value;
+  else if (key === 'set-cookie') combined = [...asList(existing), value];
+  else if (LIST_HEADERS.has(key)) combined = joinList(existing, value);
+  else combined = value;
+  return { ...reply, headers: { ...reply.headers, [key]: combined } };
+}
+
+// RFC 9110 §5.3: these headers are comma-separated lists, so adding means appending to the list.
+const LIST_HEADERS = new Set(['vary', 'cache-control']);
+
+function joinList(existing: HeaderValue, value: string): string {
+  const items = asList(existing).flatMap((item) => item.split(',').map((part) => part.trim()));
+  if (items.some((item) => item.toLowerCase() === value.toLowerCase())) return items.join(', ');
+  return [...items, value].join(', ');
+}
+
+function asList(value: HeaderValue): readonly string[] {
+  return typeof value === 'string' ? [value] : value;
+}
+
+function lowerCaseKeys(headers: Readonly<Record<string, HeaderValue>>): Record<string, HeaderValue> {
+  const result: Record<string, HeaderValue> = {};
+  for (const [name, value] of Object.entries(headers)) result[name.toLowerCase()] = value;
+  return result;
+}

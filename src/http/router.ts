@@ -1,0 +1,87 @@
+/**
+ * Router: which handler answers a request, decided by a table of (method, path) rows.
+ *
+ * What: `Router` holds routes as plain data and `dispatch()` loops over them: the first row whose
+ * path and method match wins. When the path is known but the method is not, the same table gives
+ * the `Allow` header for a 405; when the path is unknown, the answer is 404.
+ *
+ * Why: the demo has three URLs, and a reader should see at a glance which code runs for each.
+ * A table and a loop is all that takes; tries and regex compilers are for thousands of routes.
+ *
+ * Spec: RFC 9110 §9.3.2 (HEAD is GET without the body), §15.5.5 (404), §15.5.6 (405 "MUST generate
+ * an Allow header field"), §9.3.7 (OPTIONS answers with the allowed methods).
+ *
+ * Not here: path parameters (`/users/:id`), which the demo does not need; writing the body-less
+ * HEAD response, which is serve.ts's job, so that a handler never has to think about HEAD.
+ *
+ * Read next: ../signing/signer.ts, the first piece of the session itself.
+ */
+import { HttpError } from './http-error.js';
+import type { Reply } from './reply.js';
+
+export type Handler<Context> = (context: Context) => Reply | Promise<Reply>;
+
+export interface Route<Context> {
+  /** An HTTP method in upper case, as Node reports it. */
+  readonly method: string;
+  /** An exact path such as `/login`; no patterns. */
+  readonly path: string;
+  readonly handler: Handler<Context>;
+}
+
+export class Router<Context> {
+  readonly #routes: Route<Context>[] = [];
+
+  add(method: string, path: string, handler: Handler<Context>): this {
+    this.#routes.push({ method: method.toUpperCase(), path, handler });
+    return this;
+  }
+
+  get(path: string, handler: Handler<Context>): this {
+    return this.add('GET', path, handler);
+  }
+
+  post(path: string, handler: Handler<Context>): this {
+    return this.add('POST', path, handler);
+  }
+
+  /** Finds the handler for a request, or throws `HttpError` 404 / 405 (with `Allow`). */
+  match(method: string, path: string): Handler<Context> {
+    const routesForPath = this.#routes.filter((route) => route.path === path);
+    if (routesForPath.length === 0) throw new HttpError(404, `there is no page at ${path}`);
+
+    const exact = routesForPath.find((route) => route.method === method);
+    if (exact !== undefined) return exact.handler;
+    // HEAD is answered by the GET handler; serve.ts drops the body but keeps the headers, so
+    // HEAD and GET report the same Content-Length, as RFC 9110 §9.3.2 asks.
+    const get = routesForPath.find((route) => route.method === 'GET');
+    if (method === 'HEAD' && get !== undefined) return get.handler;
+
+    const allow = allowedMethods(routesForPath).join(', ');
+    if (method === 'OPTIONS') {
+      return () => ({ status: 204, headers: { allow }, body: '' });
+    }
+    throw new HttpError(405, `${path} does not accept ${method}; it accepts ${allow}`, { Allow: allow });
+  }
+
+  async dispatch(method: string, path: string, context: Context): Promise<Reply> {
+    return this.match(method, path)(context);
+  }
+}
+
+function allowedMethods<Context>(routes: readonly Route<Context>[]): string[] {
+  const methods = routes.map((route) => route.method);
+  if (methods.includes('GET') && !methods.includes('HEAD')) methods.splice(methods.indexOf('GET') + 1, 0, 'HEAD');
+  if (!methods.includes('OPTIONS')) methods.push('OPTIONS');
+  return [...new Set(methods)];
+}
+
+/**
+ * The path part of a request target (RFC 9112 §3.2): everything before `?` or `#`.
+ * Not percent-decoded: routes are matched on the path exactly as sent.
+ */
+export function requestPath(target: string | undefined): string {
+  const url = target ?? '/';
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}

@@ -1,0 +1,54 @@
+/**
+ * Scratchpad's public API: everything another application may import, and nothing else.
+ *
+ * What: named re-exports of the mechanisms, in reading order. A module not exported here is
+ * internal and may change.
+ *
+ * Why: one file that answers "what can I use?" without reading the rest. The demo imports only
+ * from here, like any other user of the library, so a gap in this list shows up as a demo that
+ * does not compile.
+ *
+ * Spec: none.
+ *
+ * Not here: code. See README.md beside this file for the reading order.
+ *
+ * Read next: http/escape.ts, the first step of the reading order.
+ */
+export { escapeHtml } from './http/escape.js';
+export {
+  CookieTooLargeError,
+  InvalidCookieError,
+  MAX_COOKIE_ATTRIBUTE_VALUE_BYTES,
+  MAX_COOKIE_NAME_VALUE_BYTES,
+  parseCookieHeader,
+  serializeSetCookie,
+  type SameSite,
+  type SetCookie,
+} from './http/cookie.js';
+export { HttpError } from './http/http-error.js';
+export { DEFAULT_FORM_LIMITS, FormFields, parseUrlencoded, readFormBody, type FormLimits } from './http/form.js';
+export { htmlReply, redirectReply, withHeader, type HeaderValue, type Reply } from './http/reply.js';
+export { Router, requestPath, type Handler, type Route } from './http/router.js';
+export { closeGracefully, createHttpServer, SERVER_LIMITS, writeReply, type Application, type ServeOptions } from './http/serve.js';
+export {
+  BadSignature,
+  formatSeconds,
+  MalformedSignature,
+  SignatureError,
+  SignatureExpired,
+  SignatureFromTheFuture,
+  Signer,
+  type SignerOptions,
+  type VerifiedValue,
+} from './signing/signer.js';
+export {
+  Session,
+  SessionTooLargeError,
+  type IncomingCookie,
+  type JsonValue,
+  type LoadedSession,
+  type SessionCookieSettings,
+  type SessionInterface,
+} from './session/session.js';
+export { CookieSessionInterface } from './session/cookie-session.js';
+export { ConfigError, DEFAULT_LIFETIME_SECONDS, DEVELOPMENT_KEY_FILE, loadConfig, type Config } from './config.js';

@@ -1,0 +1,164 @@
+/**
+ * Client-side sessions: the whole session, signed, inside the cookie itself.
+ *
+ * What: `CookieSessionInterface` opens a `Session` from the session cookie and, after the handler,
+ * commits it back as a new `Set-Cookie` when (and only when) Flask's rules say so.
+ *
+ * Why: this is Flask's default, and the simplest session there is: the server stores nothing, so it
+ * needs no database and any number of servers can share the load. The price, which the demo's
+ * inspector shows on every page:
+ * - the user can *read* the data (it is only base64url-encoded JSON): never store a secret in it;
+ * - the server cannot *revoke* it: a copied cookie stays valid until its signature expires, even
+ *   after "logout" on the original browser (server-side sessions fix this; see store.ts);
+ * - it must fit in 4096 bytes, name included, or the browser silently drops it.
+ *
+ * The cookie value, built by `encode()` and read back by `decode()`:
+ *   base64url(JSON {"permanent":…,"data":{…}}) "." timestamp "." HMAC-SHA256 signature
+ * The permanent flag travels inside the signed payload, so a client cannot promote its own session.
+ *
+ * Spec: the rules are Flask's `SecureCookieSessionInterface` (flask/sessions.py), pinned down by
+ * test/session/cookie-session.test.ts. The cookie attributes follow RFC 6265 §4.1.2.
+ *
+ * Not here: signing (../signing/signer.ts), header syntax (../http/cookie.ts).
+ *
+ * Read next: ../demo/app.ts, where the three routes use a session without knowing it is a cookie.
+ */
+import { CookieTooLargeError, parseCookieHeader, serializeSetCookie, type SetCookie } from '../http/cookie.js';
+import { withHeader, type Reply } from '../http/reply.js';
+import { SignatureError, type Signer } from '../signing/signer.js';
+import {
+  Session,
+  SessionTooLargeError,
+  type IncomingCookie,
+  type JsonValue,
+  type LoadedSession,
+  type SessionCookieSettings,
+  type SessionInterface,
+} from './session.js';
+
+/** The signed payload did not hold a session: cannot happen unless our own key signed garbage. */
+class MalformedSessionPayload extends Error {
+  override name = 'MalformedSessionPayload';
+}
+
+const NO_COOKIE: IncomingCookie = Object.freeze({ present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null });
+
+export class CookieSessionInterface implements SessionInterface {
+  readonly #settings: SessionCookieSettings;
+  readonly #signer: Signer;
+  readonly #now: () => number;
+
+  constructor(settings: SessionCookieSettings, signer: Signer, now: () => number = Date.now) {
+    this.#settings = settings;
+    this.#signer = signer;
+    this.#now = now;
+  }
+
+  async open(cookieHeader: string | undefined): Promise<LoadedSession> {
+    const name = this.#settings.name;
+    const value = parseCookieHeader(cookieHeader).get(name);
+    if (value === undefined) return { session: new Session(), incoming: NO_COOKIE };
+    const bytes = name.length + 1 + value.length;
+    try {
+      // Every session, volatile or permanent, is refused once older than the lifetime (Flask's rule).
+      const verified = this.#signer.verify(name, value, this.#settings.lifetimeSeconds);
+      const { permanent, data } = decodePayload(verified.payload);
+      return {
+        session: new Session(Object.entries(data), { permanent, isNew: false }),
+        incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex },
+      };
+    } catch (error) {
+      // The one place where a bad cookie becomes "no session": the page works, logged out, and the
+      // reason is kept for the inspector and the access log instead of being thrown away.
+      if (!(error instanceof SignatureError || error instanceof MalformedSessionPayload)) throw error;
+      const rejection = `${error.name}: ${error.message}`;
+      return { session: new Session(), incoming: { present: true, bytes, rejection, signedAt: null, keyIndex: null } };
+    }
+  }
+
+  async commit(loaded: LoadedSession, reply: Reply): Promise<Reply> {
+    const { session } = loaded;
+    // Read before anything below reads the session (which would set `accessed` itself).
+    const accessed = session.accessed;
+    const setCookie = this.#setCookieFor(loaded);
+    let result = reply;
+    // The page differs by cookie: a shared cache must neither reuse it for another cookie (Vary)
+    // nor store it at all (no-store), or one user's page or cookie could be served to another.
+    if (accessed) result = withHeader(result, 'Vary', 'Cookie');
+    if (accessed || setCookie !== null) result = withHeader(result, 'Cache-Control', 'no-store');
+    if (setCookie !== null) result = withHeader(result, 'Set-Cookie', setCookie);
+    return result;
+  }
+
+  cookieExpiry(loaded: LoadedSession): Date | null {
+    if (!loaded.session.permanent) return null;
+    // A refreshed or changed cookie is re-signed now; otherwise it keeps the date it was signed.
+    const resent = loaded.session.modified || this.#settings.refreshEachRequest || loaded.incoming.signedAt === null;
+    const from = resent ? this.#now() : loaded.incoming.signedAt!.getTime();
+    return new Date(from + this.#settings.lifetimeSeconds * 1000);
+  }
+
+  /** The `Set-Cookie` value this response needs, or `null` for none. Flask's `save_session`. */
+  #setCookieFor({ session, incoming }: LoadedSession): string | null {
+    // 1. An empty session needs no cookie. If it just became empty (logout), delete the cookie,
+    //    even a permanent one: Flask would keep re-sending `_permanent` alone; we leave nothing.
+    if (session.size === 0) {
+      return session.modified ? serializeSetCookie(this.#deletion()) : null;
+    }
+    // 2. Otherwise write only when something changed, when a permanent session slides forward,
+    //    or when an old key signed it (re-signing with the current key lets the old key retire).
+    const rotate = incoming.keyIndex !== null && incoming.keyIndex > 0;
+    if (!session.modified && !(session.permanent && this.#settings.refreshEachRequest) && !rotate) return null;
+    // 3. Encode, sign, and describe the cookie.
+    const value = this.#signer.sign(this.#settings.name, encodePayload(session));
+    const cookie: SetCookie = { ...this.#attributes(), value, ...this.#lifetime(session.permanent) };
+    // 4. Check the size: throwing here leaves the reply without any Set-Cookie, so the browser
+    //    keeps its previous cookie and the user their previous session.
+    try {
+      return serializeSetCookie(cookie);
+    } catch (error) {
+      if (error instanceof CookieTooLargeError) throw new SessionTooLargeError(error.bytes, error.limit);
+      throw error;
+    }
+  }
+
+  /** Volatile: no lifetime at all. Permanent: both forms, `Max-Age` for browsers that know it. */
+  #lifetime(permanent: boolean): Pick<SetCookie, 'maxAge' | 'expires'> {
+    if (!permanent) return {};
+    const seconds = this.#settings.lifetimeSeconds;
+    return { maxAge: seconds, expires: new Date(this.#now() + seconds * 1000) };
+  }
+
+  /** A cookie is deleted by setting it again, same name, path and domain, already expired. */
+  #deletion(): SetCookie {
+    return { ...this.#attributes(), value: '', maxAge: 0, expires: new Date(0) };
+  }
+
+  #attributes(): Omit<SetCookie, 'value'> {
+    const { name, domain, path, httpOnly, secure, sameSite } = this.#settings;
+    return { name, path, httpOnly, secure, sameSite, ...(domain === undefined ? {} : { domain }) };
+  }
+}
+
+/** The payload is JSON with the flag beside the data, so both are covered by the signature. */
+function encodePayload(session: Session): string {
+  return JSON.stringify({ permanent: session.permanent, data: session.toObject() });
+}
+
+/** The inverse of `encodePayload`, checking the shape instead of trusting it. */
+function decodePayload(payload: Buffer): { permanent: boolean; data: Record<string, JsonValue> } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new MalformedSessionPayload('session payload is not JSON');
+  }
+  if (!isPlainObject(parsed) || typeof parsed['permanent'] !== 'boolean' || !isPlainObject(parsed['data'])) {
+    throw new MalformedSessionPayload('session payload is not {"permanent": boolean, "data": object}');
+  }
+  return { permanent: parsed['permanent'], data: parsed['data'] as Record<string, JsonValue> };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,222 @@
+/**
+ * Session: the data one browser carries from request to request, and the rules for saving it.
+ *
+ * What: the `Session` object a handler reads and writes (`get`, `set`, `delete`, `has`, `clear`,
+ * `permanent`), which remembers whether it was read (`accessed`) or changed (`modified`); and the
+ * `SessionInterface` every session backend implements: `open()` a session from the request's
+ * cookie, `commit()` it onto the reply.
+ *
+ * Why: HTTP forgets everything between requests. A session is how a server recognises the same
+ * browser again: it leaves one cookie, and every later request brings it back. The handler should
+ * not have to know where the data lives (in the cookie itself, or in a store keyed by the cookie),
+ * so it only ever sees this object; the two flags let the backend save only what needs saving:
+ * - `modified` decides whether a new cookie (or store write) is needed at all;
+ * - `accessed` decides whether the response depends on the cookie, so caches must be told
+ *   (`Vary: Cookie`) and must not keep it.
+ *
+ * Volatile and permanent, the lesson of this project:
+ * - volatile (`permanent = false`, the default): the cookie is sent with no `Max-Age` and no
+ *   `Expires`, so the browser keeps it only until it closes. Flask calls this a non-permanent session.
+ * - permanent (`permanent = true`): the cookie carries `Max-Age` (31 days by default), so it
+ *   survives browser restarts until then. The "Remember me" box on the login form sets this.
+ * Either way the server also refuses cookies older than that lifetime, from the signed timestamp:
+ * a browser that restores its last session restores volatile cookies too, so "dies with the
+ * browser" is a wish the server cannot rely on.
+ *
+ * Spec: none; these are Flask's rules (flask/sessions.py: `SessionMixin`, `should_set_cookie`,
+ * `save_session`), which the tests pin down. Caching: RFC 9111 §5.2.2.5 (no-store), RFC 9110 §12.5.5 (Vary).
+ *
+ * Not here: the encoding (cookie-session.ts), cookies on the wire (../http/cookie.ts).
+ *
+ * Read next: cookie-session.ts, which stores the whole session in a signed cookie.
+ */
+import type { SameSite } from '../http/cookie.js';
+import { HttpError } from '../http/http-error.js';
+import type { Reply } from '../http/reply.js';
+
+/** What a session can hold: anything that survives `JSON.stringify` and `JSON.parse` unchanged. */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+export class Session {
+  readonly #data: Map<string, JsonValue>;
+  #permanent: boolean;
+  #modified = false;
+  #accessed = false;
+  /** True when no valid session cookie came with the request. */
+  readonly isNew: boolean;
+
+  constructor(data: Iterable<readonly [string, JsonValue]> = [], options: { permanent?: boolean; isNew?: boolean } = {}) {
+    this.#data = new Map(data);
+    this.#permanent = options.permanent ?? false;
+    this.isNew = options.isNew ?? true;
+  }
+
+  /** True once anything was changed: only a modified session needs a new cookie. */
+  get modified(): boolean {
+    return this.#modified;
+  }
+
+  /** True once anything was read or changed: the response then depends on the cookie. */
+  get accessed(): boolean {
+    return this.#accessed;
+  }
+
+  /** Permanent sessions outlive the browser (the cookie has `Max-Age`); volatile ones do not. */
+  get permanent(): boolean {
+    return this.#permanent;
+  }
+
+  set permanent(value: boolean) {
+    if (value !== this.#permanent) this.#modified = true;
+    this.#permanent = value;
+  }
+
+  /**
+   * The value stored under `key`, or `undefined`. Like Flask, a change made *inside* a returned
+   * object or array is not noticed: call `set()` again with the changed value.
+   */
+  get(key: string): JsonValue | undefined {
+    this.#accessed = true;
+    return this.#data.get(key);
+  }
+
+  has(key: string): boolean {
+    this.#accessed = true;
+    return this.#data.has(key);
+  }
+
+  set(key: string, value: JsonValue): void {
+    assertJsonValue(value, key);
+    this.#accessed = true;
+    this.#modified = true;
+    this.#data.set(key, value);
+  }
+
+  /** Removes `key`. Removing a key that is not there changes nothing and is not a modification. */
+  delete(key: string): boolean {
+    this.#accessed = true;
+    const existed = this.#data.delete(key);
+    if (existed) this.#modified = true;
+    return existed;
+  }
+
+  /** Removes every key. */
+  clear(): void {
+    this.#accessed = true;
+    if (this.#data.size > 0) this.#modified = true;
+    this.#data.clear();
+  }
+
+  get size(): number {
+    this.#accessed = true;
+    return this.#data.size;
+  }
+
+  keys(): string[] {
+    this.#accessed = true;
+    return [...this.#data.keys()];
+  }
+
+  /** A plain-object copy of the data, for encoding or display. */
+  toObject(): Record<string, JsonValue> {
+    this.#accessed = true;
+    // Object.fromEntries defines own properties, so a key named "__proto__" stays a plain key.
+    return Object.fromEntries(this.#data);
+  }
+}
+
+/**
+ * Refuses values that JSON would silently change: `undefined` and functions vanish, `NaN`
+ * becomes `null`, a `Date` becomes a string, a `Map` becomes `{}`. Better a clear error at
+ * `set()` than a different value on the next request.
+ */
+function assertJsonValue(value: unknown, path: string): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return;
+    throw new TypeError(`session value ${path} must be a finite number, got ${value}`);
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => assertJsonValue(item, `${path}[${index}]`));
+    return;
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, item] of Object.entries(value)) assertJsonValue(item, `${path}.${key}`);
+    return;
+  }
+  const kind = typeof value === 'object' ? Object.prototype.toString.call(value) : typeof value;
+  throw new TypeError(`session value ${path} must be JSON (null, boolean, number, string, array or plain object), got ${kind}`);
+}
+
+/** How the session cookie is written; resolved once from the configuration (../config.ts). */
+export interface SessionCookieSettings {
+  readonly name: string;
+  readonly domain?: string;
+  readonly path: string;
+  readonly httpOnly: boolean;
+  readonly secure: boolean;
+  readonly sameSite: SameSite;
+  /**
+   * PERMANENT_SESSION_LIFETIME in seconds: the `Max-Age` of a permanent session's cookie, and the
+   * oldest signature the server accepts for any session, permanent or volatile.
+   */
+  readonly lifetimeSeconds: number;
+  /**
+   * SESSION_REFRESH_EACH_REQUEST: re-send a permanent session's cookie on every response, so it
+   * expires `lifetimeSeconds` after the *last* visit rather than after the last change.
+   */
+  readonly refreshEachRequest: boolean;
+}
+
+/** What the server knows about the session cookie that came with a request. */
+export interface IncomingCookie {
+  /** A cookie with the session's name was sent. */
+  readonly present: boolean;
+  /** Its size as the browser stores it: name, `=`, value. 0 when absent. */
+  readonly bytes: number;
+  /** Why it was refused ("signature expired 3 d ago …"), or `null` if it was accepted or absent. */
+  readonly rejection: string | null;
+  /** When an accepted cookie was signed. */
+  readonly signedAt: Date | null;
+  /** Which key verified it: 0 is the current key, more means a fallback (it gets re-signed). */
+  readonly keyIndex: number | null;
+}
+
+/** A session together with what the server knew when it opened it. */
+export interface LoadedSession {
+  readonly session: Session;
+  readonly incoming: IncomingCookie;
+}
+
+/**
+ * The two steps of every session backend, named after Flask's `SessionInterface`
+ * (`open_session`, `save_session`). Between them the handler runs.
+ */
+export interface SessionInterface {
+  /** Reads the session from a `Cookie` header. Never throws for a bad cookie: that is "no session". */
+  open(cookieHeader: string | undefined): Promise<LoadedSession>;
+  /**
+   * Returns `reply` plus the headers the session needs (`Set-Cookie`, `Vary`, `Cache-Control`).
+   * Throws `SessionTooLargeError` rather than send a cookie the browser would drop.
+   */
+  commit(loaded: LoadedSession, reply: Reply): Promise<Reply>;
+  /** When the browser will drop the cookie after this response; `null` while it is volatile. */
+  cookieExpiry(loaded: LoadedSession): Date | null;
+}
+
+/**
+ * The session does not fit in a cookie. A 413, because what the request asked us to store is too
+ * large; the previous cookie is left as it was, so the user keeps the session they had.
+ */
+export class SessionTooLargeError extends HttpError {
+  override name = 'SessionTooLargeError';
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      413,
+      `the session would be a ${bytes}-byte cookie, and browsers silently drop cookies over ${limit} bytes, so it was not saved; your previous session is unchanged`,
+    );
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Signer: make a string that anyone can read but only the holder of the secret key can produce.
+ *
+ * What: `sign(name, payload)` returns `PAYLOAD.TIMESTAMP.SIGNATURE`, where SIGNATURE is an HMAC-SHA256
+ * over the cookie name, the payload and the time of signing. `verify()` checks all three and
+ * returns the payload, or throws a typed error that says exactly why the value was refused.
+ *
+ * Why: a client-side session lives in the browser, so the user can edit it. Without a signature,
+ * changing `username=alice` to `username=admin` in the cookie would make you admin. With one, any
+ * change to a single bit is detected, because producing a valid HMAC needs the secret key.
+ * - The cookie *name* is signed too, so a value issued for one cookie cannot be replayed as another.
+ * - The *timestamp* is signed too, so the server can refuse an old cookie even when the browser
+ *   (or an attacker who copied it) ignores the expiry date the server asked for.
+ * - Several keys are accepted: the first signs, all verify. Key rotation then needs no flag day:
+ *   put the new key first, keep the old one as a fallback until its cookies have expired.
+ *
+ * Spec: HMAC, RFC 2104; SHA-256, FIPS 180-4; base64url without padding, RFC 4648 §5. The shape
+ * (payload, timestamp, signature; derived keys; typed errors) follows Python's itsdangerous,
+ * which signs Flask's session cookie.
+ *
+ * Not here: secrecy. The payload is base64url, not encrypted: anyone holding the cookie can read it.
+ * Never put a secret in a signed session. Also not here: deciding what an error means to the user
+ * (session/cookie-session.ts turns every one of them into "no session").
+ *
+ * Read next: ../session/session.ts, the object a signed cookie carries.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Why `verify()` refused a value. Each subclass is one reason; catch the base to refuse them all. */
+export class SignatureError extends Error {
+  override name = 'SignatureError';
+}
+
+/** The value is not shaped like anything `sign()` produces: wrong parts, wrong alphabet, wrong length. */
+export class MalformedSignature extends SignatureError {
+  override name = 'MalformedSignature';
+}
+
+/** Well formed, but no configured key produced that signature: edited, or signed with a key we no longer hold. */
+export class BadSignature extends SignatureError {
+  override name = 'BadSignature';
+}
+
+/** Genuine, but signed longer ago than the caller allows. */
+export class SignatureExpired extends SignatureError {
+  override name = 'SignatureExpired';
+  constructor(
+    readonly signedAt: Date,
+    readonly ageSeconds: number,
+    readonly maxAgeSeconds: number,
+  ) {
+    super(`signature expired ${formatSeconds(ageSeconds - maxAgeSeconds)} ago (signed ${signedAt.toISOString()}, max age ${formatSeconds(maxAgeSeconds)})`);
+  }
+}
+
+/** Genuine, but dated later than now (plus the allowed clock skew): a server's clock is wrong. */
+export class SignatureFromTheFuture extends SignatureError {
+  override name = 'SignatureFromTheFuture';
+  constructor(readonly signedAt: Date) {
+    super(`signature is dated ${signedAt.toISOString()}, later than this server's clock allows`);
+  }
+}
+
+export interface SignerOptions {
+  /** Secret keys, newest first. The first signs; every one verifies. */
+  readonly secrets: readonly (string | Buffer)[];
+  /**
+   * Mixed into every key, so the same secret used elsewhere (another signer, a CSRF token)
+   * yields an unrelated key, and a value signed for one purpose never verifies for another.
+   */
+  readonly salt?: string;
+  /** Milliseconds since the epoch. Tests pass a frozen clock instead of sleeping. */
+  readonly now?: () => number;
+  /** How far in the future a timestamp may lie before it is refused, in seconds. */
+  readonly clockSkewSeconds?: number;
+}
+
+/** What `verify()` learned about a genuine value. */
+export interface VerifiedValue {
+  readonly payload: Buffer;
+  readonly signedAt: Date;
+  /** Position in `secrets` of the key that verified: 0 is the current key, more is a fallback. */
+  readonly keyIndex: number;
+}
+
+/** Nothing we sign is larger than a cookie, so a longer value is refused before any work. */
+const MAX_SIGNED_VALUE_LENGTH = 4096;
+const SIGNATURE_BYTES = 32; // SHA-256
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const TIMESTAMP = /^(?:0|[1-9][0-9]{0,14})$/; // whole seconds; 15 digits is far beyond year 9999
+
+export class Signer {
+  readonly #keys: readonly Buffer[];
+  readonly #now: () => number;
+  readonly #clockSkewSeconds: number;
+
+  constructor(options: SignerOptions) {
+    if (options.secrets.length === 0) throw new TypeError('Signer needs at least one secret key');
+    if (options.secrets.some((secret) => secret.length === 0)) throw new TypeError('Signer secret keys must not be empty');
+    const salt = options.salt ?? 'scratchpad.signer';
+    // Key derivation: HMAC(secret, salt). The raw secret is never used as a key directly.
+    this.#keys = options.secrets.map((secret) => createHmac('sha256', secret).update(salt).digest());
+    this.#now = options.now ?? Date.now;
+    this.#clockSkewSeconds = options.clockSkewSeconds ?? 60;
+  }
+
+  /** Signs `payload` for the cookie called `name`, dated now. The result is cookie-safe ASCII. */
+  sign(name: string, payload: Buffer | string): string {
+    // 1. Encode the payload so that it cannot contain the "." separator or any non-cookie byte.
+    const encodedPayload = Buffer.from(payload).toString('base64url');
+    // 2. Date it, in whole seconds since the epoch, written in decimal so a person can read it.
+    const timestamp = String(Math.floor(this.#now() / 1000));
+    // 3. MAC everything that must not change: name, payload and date, with the current key.
+    const signature = mac(this.#keys[0]!, name, encodedPayload, timestamp).toString('base64url');
+    return `${encodedPayload}.${timestamp}.${signature}`;
+  }
+
+  /**
+   * Checks a value made by `sign()` for the cookie `name`, no older than `maxAgeSeconds`.
+   * Cheap rejections come first, so garbage costs no HMAC; the date is trusted only once the
+   * MAC proves we wrote it.
+   */
+  verify(name: string, signedValue: string, maxAgeSeconds: number): VerifiedValue {
+    // 1. Length: nothing we sign is this long.
+    if (signedValue.length > MAX_SIGNED_VALUE_LENGTH) {
+      throw new MalformedSignature(`signed value is ${signedValue.length} characters; nothing signed here exceeds ${MAX_SIGNED_VALUE_LENGTH}`);
+    }
+    // 2. Shape: exactly three parts.
+    const parts = signedValue.split('.');
+    if (parts.length !== 3) throw new MalformedSignature(`signed value has ${parts.length} dot-separated parts, not 3`);
+    const [encodedPayload, timestamp, encodedSignature] = parts as [string, string, string];
+    // 3. Alphabet: canonical base64url and a plain decimal, so every value has one spelling only.
+    if (!TIMESTAMP.test(timestamp)) throw new MalformedSignature('signed value has a timestamp that is not a whole number of seconds');
+    const payload = decodeCanonicalBase64url(encodedPayload, 'payload');
+    const signature = decodeCanonicalBase64url(encodedSignature, 'signature');
+    if (signature.length !== SIGNATURE_BYTES) {
+      throw new MalformedSignature(`signature is ${signature.length} bytes; HMAC-SHA256 gives ${SIGNATURE_BYTES}`);
+    }
+    // 4. MAC: compare in constant time with each key. `===` would stop at the first differing
+    //    byte, and the time it takes would tell an attacker how many leading bytes they got right.
+    const keyIndex = this.#keys.findIndex((key) => timingSafeEqual(mac(key, name, encodedPayload, timestamp), signature));
+    if (keyIndex === -1) {
+      throw new BadSignature(`signature matches none of the ${this.#keys.length} configured key(s): the value was changed, or signed with a key no longer configured`);
+    }
+    // 5. Age: only now is the timestamp known to be ours.
+    const signedAtSeconds = Number(timestamp);
+    const signedAt = new Date(signedAtSeconds * 1000);
+    const ageSeconds = Math.floor(this.#now() / 1000) - signedAtSeconds;
+    if (ageSeconds < -this.#clockSkewSeconds) throw new SignatureFromTheFuture(signedAt);
+    if (ageSeconds > maxAgeSeconds) throw new SignatureExpired(signedAt, ageSeconds, maxAgeSeconds);
+    return { payload, signedAt, keyIndex };
+  }
+}
+
+/**
+ * The MAC input is `name=payload.timestamp`. A cookie name is a token and cannot contain `=`, and
+ * payload and timestamp cannot contain `.`, so no two different triples give the same input.
+ */
+function mac(key: Buffer, name: string, encodedPayload: string, timestamp: string): Buffer {
+  return createHmac('sha256', key).update(`${name}=${encodedPayload}.${timestamp}`).digest();
+}
+
+/**
+ * Node's base64url decoder is lenient: it skips characters outside the alphabet and ignores
+ * unused low bits in the last character, so many strings decode to the same bytes. We accept a
+ * string only if encoding its bytes gives the string back.
+ */
+function decodeCanonicalBase64url(text: string, what: string): Buffer {
+  const bytes = Buffer.from(text, 'base64url');
+  if (!BASE64URL.test(text) || bytes.toString('base64url') !== text) {
+    throw new MalformedSignature(`signed value has a ${what} that is not canonical base64url`);
+  }
+  return bytes;
+}
+
+/** "3 d 4 h", "17 s": ages in words a person reads at a glance. */
+export function formatSeconds(totalSeconds: number): string {
+  const units: [number, string][] = [[86400, 'd'], [3600, 'h'], [60, 'min'], [1, 's']];
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.floor(totalSeconds));
+  for (const [size, unit] of units) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)} ${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.length === 0 ? '0 s' : parts.join(' ');
+}
