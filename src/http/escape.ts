@@ -38,5 +38,6 @@ const REPLACEMENTS: Readonly<Record<string, string>> = {
  * calls gets when `&` is not first).
  */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => REPLACEMENTS[character] ?? character);
+  // The pattern matches only keys of REPLACEMENTS, so the lookup always succeeds.
+  return text.replace(/[&<>"']/g, (character) => REPLACEMENTS[character]!);
 }

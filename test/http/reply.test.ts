@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { htmlReply, redirectReply, withHeader } from '../../src/http/reply.js';
+
+test('htmlReply() sets a UTF-8 HTML content type and lower-cases extra header names', () => {
+  const reply = htmlReply(201, '<p>hi</p>', { 'X-Extra': '1' });
+  assert.deepEqual(reply, { status: 201, headers: { 'content-type': 'text/html; charset=utf-8', 'x-extra': '1' }, body: '<p>hi</p>' });
+});
+
+test('redirectReply() defaults to 303 See Other', () => {
+  assert.deepEqual(redirectReply('/'), { status: 303, headers: { location: '/' }, body: '' });
+  assert.equal(redirectReply('/x', 307).status, 307);
+});
+
+test('withHeader() returns a copy and leaves the original unchanged', () => {
+  const original = htmlReply(200, '');
+  const changed = withHeader(original, 'X-Test', 'yes');
+  assert.equal(changed.headers['x-test'], 'yes');
+  assert.equal(original.headers['x-test'], undefined);
+});
+
+test('withHeader() keeps every Set-Cookie as its own header', () => {
+  let reply = withHeader(htmlReply(200, ''), 'Set-Cookie', 'a=1');
+  reply = withHeader(reply, 'set-cookie', 'b=2');
+  assert.deepEqual(reply.headers['set-cookie'], ['a=1', 'b=2']);
+});
+
+test('withHeader() appends to list headers without repeating a value', () => {
+  let reply = withHeader(htmlReply(200, '', { vary: 'Accept-Encoding' }), 'Vary', 'Cookie');
+  reply = withHeader(reply, 'Vary', 'cookie');
+  assert.equal(reply.headers['vary'], 'Accept-Encoding, Cookie');
+  const cached = withHeader(htmlReply(200, '', { 'cache-control': 'no-store' }), 'Cache-Control', 'no-store');
+  assert.equal(cached.headers['cache-control'], 'no-store');
+});
+
+test('withHeader() replaces a single-valued header', () => {
+  const reply = withHeader(redirectReply('/a'), 'Location', '/b');
+  assert.equal(reply.headers['location'], '/b');
+});
