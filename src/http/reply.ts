@@ -51,8 +51,8 @@ export function withHeader(reply: Reply, name: string, value: string): Reply {
   const key = name.toLowerCase();
   const existing = reply.headers[key];
   let combined: HeaderValue;
-  if (existing === undefined) combined = value;
-  else if (key === 'set-cookie') combined = [...asList(existing), value];
+  if (key === 'set-cookie') combined = [...(existing === undefined ? [] : asList(existing)), value];
+  else if (existing === undefined) combined = value;
   else if (LIST_HEADERS.has(key)) combined = joinList(existing, value);
   else combined = value;
   return { ...reply, headers: { ...reply.headers, [key]: combined } };

@@ -58,7 +58,8 @@ export class CookieSessionInterface implements SessionInterface {
     const name = this.#settings.name;
     const value = parseCookieHeader(cookieHeader).get(name);
     if (value === undefined) return { session: new Session(), incoming: NO_COOKIE };
-    const bytes = name.length + 1 + value.length;
+    // Measured as browsers measure it (RFC 6265bis): name plus value, without the "=".
+    const bytes = name.length + value.length;
     try {
       // Every session, volatile or permanent, is refused once older than the lifetime (Flask's rule).
       const verified = this.#signer.verify(name, value, this.#settings.lifetimeSeconds);

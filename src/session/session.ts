@@ -172,7 +172,7 @@ export interface SessionCookieSettings {
 export interface IncomingCookie {
   /** A cookie with the session's name was sent. */
   readonly present: boolean;
-  /** Its size as the browser stores it: name, `=`, value. 0 when absent. */
+  /** Its size as browsers count it against their 4096-byte limit: name plus value. 0 when absent. */
   readonly bytes: number;
   /** Why it was refused ("signature expired 3 d ago …"), or `null` if it was accepted or absent. */
   readonly rejection: string | null;

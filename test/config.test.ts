@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, DEVELOPMENT_KEY_FILE, loadConfig } from '../src/config.js';
+
+const STRONG = 'k'.repeat(32);
+const freshDir = () => mkdtempSync(join(tmpdir(), 'scratchpad-config-'));
+
+test('loadConfig() defaults follow Flask and the issue', () => {
+  const config = loadConfig({ SECRET_KEY: STRONG }, freshDir());
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.port, 5000);
+  assert.equal(config.accessLog, true);
+  assert.deepEqual(config.secretKeyFallbacks, []);
+  assert.deepEqual(config.cookie, {
+    name: 'session',
+    path: '/',
+    httpOnly: true,
+    secure: false,
+    sameSite: 'Lax',
+    lifetimeSeconds: 2678400,
+    refreshEachRequest: true,
+  });
+  assert.deepEqual(config.warnings, []);
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.cookie));
+});
+
+test('loadConfig() reads every variable', () => {
+  const config = loadConfig(
+    {
+      SECRET_KEY: STRONG,
+      SECRET_KEY_FALLBACKS: ' old-1 , ,old-2,',
+      PORT: '0',
+      HOST: '::1',
+      SESSION_COOKIE_NAME: '__app_session',
+      SESSION_COOKIE_DOMAIN: 'example.com',
+      SESSION_COOKIE_PATH: '/app',
+      SESSION_COOKIE_HTTPONLY: 'false',
+      SESSION_COOKIE_SECURE: 'TRUE',
+      SESSION_COOKIE_SAMESITE: 'none',
+      PERMANENT_SESSION_LIFETIME: '60',
+      SESSION_REFRESH_EACH_REQUEST: '0',
+      ACCESS_LOG: '1',
+    },
+    freshDir(),
+  );
+  assert.equal(config.port, 0);
+  assert.equal(config.host, '::1');
+  assert.deepEqual(config.secretKeyFallbacks, ['old-1', 'old-2']);
+  assert.deepEqual(config.cookie, {
+    name: '__app_session',
+    domain: 'example.com',
+    path: '/app',
+    httpOnly: false,
+    secure: true,
+    sameSite: 'None',
+    lifetimeSeconds: 60,
+    refreshEachRequest: false,
+  });
+});
+
+test('loadConfig() treats empty variables as unset', () => {
+  const config = loadConfig({ SECRET_KEY: STRONG, PORT: '', SESSION_COOKIE_DOMAIN: '', SESSION_COOKIE_SECURE: '' }, freshDir());
+  assert.equal(config.port, 5000);
+  assert.equal(config.cookie.domain, undefined);
+  assert.equal(config.cookie.secure, false);
+});
+
+const invalidCases: readonly { env: Record<string, string>; variable: string; accepted: RegExp }[] = [
+  { env: { PORT: '65536' }, variable: 'PORT', accepted: /a whole number from 0 to 65535, got "65536"/ },
+  { env: { PORT: 'eighty' }, variable: 'PORT', accepted: /a whole number/ },
+  { env: { PORT: '80.5' }, variable: 'PORT', accepted: /a whole number/ },
+  { env: { PORT: '-1' }, variable: 'PORT', accepted: /a whole number/ },
+  { env: { PERMANENT_SESSION_LIFETIME: '0' }, variable: 'PERMANENT_SESSION_LIFETIME', accepted: /from 1 to 34560000/ },
+  // Browsers cap Max-Age at 400 days: a longer lifetime would not be honoured.
+  { env: { PERMANENT_SESSION_LIFETIME: '34560001' }, variable: 'PERMANENT_SESSION_LIFETIME', accepted: /from 1 to 34560000/ },
+  { env: { PERMANENT_SESSION_LIFETIME: '1e6' }, variable: 'PERMANENT_SESSION_LIFETIME', accepted: /whole number/ },
+  { env: { SESSION_COOKIE_HTTPONLY: 'yes please' }, variable: 'SESSION_COOKIE_HTTPONLY', accepted: /true or false, got "yes please"/ },
+  { env: { SESSION_COOKIE_SECURE: 'maybe' }, variable: 'SESSION_COOKIE_SECURE', accepted: /true or false/ },
+  { env: { SESSION_REFRESH_EACH_REQUEST: '2' }, variable: 'SESSION_REFRESH_EACH_REQUEST', accepted: /true or false/ },
+  { env: { ACCESS_LOG: 'off' }, variable: 'ACCESS_LOG', accepted: /true or false/ },
+  { env: { SESSION_COOKIE_SAMESITE: 'Loose' }, variable: 'SESSION_COOKIE_SAMESITE', accepted: /Strict, Lax or None, got "Loose"/ },
+  { env: { SESSION_COOKIE_SAMESITE: 'None' }, variable: 'SESSION_COOKIE_SAMESITE', accepted: /SameSite=None without Secure/ },
+  { env: { SESSION_COOKIE_NAME: 'my session' }, variable: 'SESSION_COOKIE_NAME', accepted: /RFC 9110 token.*got "my session"/ },
+  { env: { SESSION_COOKIE_NAME: 'a=b' }, variable: 'SESSION_COOKIE_NAME', accepted: /token/ },
+  { env: { SESSION_COOKIE_DOMAIN: 'exa mple.com' }, variable: 'SESSION_COOKIE_DOMAIN', accepted: /host name/ },
+  { env: { SESSION_COOKIE_PATH: 'app' }, variable: 'SESSION_COOKIE_PATH', accepted: /starts with "\/"/ },
+  { env: { SESSION_COOKIE_PATH: '/a;b' }, variable: 'SESSION_COOKIE_PATH', accepted: /no ";"/ },
+];
+
+for (const { env, variable, accepted } of invalidCases) {
+  test(`loadConfig() stops on ${variable}=${JSON.stringify(Object.values(env)[0])} and names the variable`, () => {
+    assert.throws(
+      () => loadConfig({ SECRET_KEY: STRONG, ...env }, freshDir()),
+      (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.startsWith(`${variable} must be `) && accepted.test(error.message),
+    );
+  });
+}
+
+test('loadConfig() in production refuses a missing SECRET_KEY and says how to make one', () => {
+  assert.throws(
+    () => loadConfig({ NODE_ENV: 'production' }, freshDir()),
+    (error: unknown) => error instanceof ConfigError && error.variable === 'SECRET_KEY' && /at least 32 bytes/.test(error.message) && /randomBytes/.test(error.message),
+  );
+});
+
+test('loadConfig() in production refuses a short SECRET_KEY without echoing it', () => {
+  assert.throws(
+    () => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'short-secret-value' }, freshDir()),
+    (error: unknown) => error instanceof ConfigError && error.variable === 'SECRET_KEY' && !error.message.includes('short-secret-value'),
+  );
+});
+
+test('loadConfig() in production refuses a short fallback key', () => {
+  assert.throws(
+    () => loadConfig({ NODE_ENV: 'production', SECRET_KEY: STRONG, SECRET_KEY_FALLBACKS: `${STRONG},weak` }, freshDir()),
+    (error: unknown) => error instanceof ConfigError && error.variable === 'SECRET_KEY_FALLBACKS' && !error.message.includes('weak'),
+  );
+});
+
+test('loadConfig() in production accepts a 32-byte key and makes no key file', () => {
+  const dir = freshDir();
+  const config = loadConfig({ NODE_ENV: 'production', SECRET_KEY: STRONG, SECRET_KEY_FALLBACKS: STRONG }, dir);
+  assert.equal(config.secretKey, STRONG);
+  assert.throws(() => statSync(join(dir, DEVELOPMENT_KEY_FILE)));
+});
+
+test('loadConfig() outside production accepts a short SECRET_KEY', () => {
+  assert.equal(loadConfig({ SECRET_KEY: 'dev' }, freshDir()).secretKey, 'dev');
+});
+
+test('loadConfig() without SECRET_KEY creates a development key file with mode 0600, and warns', () => {
+  const dir = freshDir();
+  const config = loadConfig({}, dir);
+  const file = join(dir, DEVELOPMENT_KEY_FILE);
+  assert.equal(readFileSync(file, 'utf8').trim(), config.secretKey);
+  assert.ok(config.secretKey.length >= 32);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(config.warnings.length, 1);
+  assert.match(config.warnings[0]!, /SECRET_KEY is not set: using the development key in .*\.scratchpad-dev-key/);
+});
+
+test('loadConfig() reuses the development key, so sessions survive a restart', () => {
+  const dir = freshDir();
+  assert.equal(loadConfig({}, dir).secretKey, loadConfig({}, dir).secretKey);
+});
+
+test('loadConfig() warns when the development key file is readable by others', () => {
+  const dir = freshDir();
+  loadConfig({}, dir);
+  chmodSync(join(dir, DEVELOPMENT_KEY_FILE), 0o644);
+  assert.match(loadConfig({}, dir).warnings.join('\n'), /can be read by other users; run: chmod 600/);
+});
+
+test('loadConfig() refuses a development key file that holds too short a key', () => {
+  const dir = freshDir();
+  writeFileSync(join(dir, DEVELOPMENT_KEY_FILE), 'short\n', { mode: 0o600 });
+  assert.throws(() => loadConfig({}, dir), (error: unknown) => error instanceof ConfigError && /delete it to get a new one/.test(error.message));
+});
+
+test('loadConfig() says so when the development key file cannot be written', () => {
+  assert.throws(
+    () => loadConfig({}, join(freshDir(), 'missing', 'dir')),
+    (error: unknown) => error instanceof ConfigError && error.variable === 'SECRET_KEY' && /must be writable/.test(error.message),
+  );
+});
