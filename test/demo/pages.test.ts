@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { errorPage, indexPage, loginPage, type InspectorView } from '../../src/demo/pages.js';
+
+const anonymous: InspectorView = {
+  cookieName: 'session',
+  incoming: { present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null },
+  permanent: false,
+  lifetimeSeconds: 2678400,
+  expiry: null,
+  data: {},
+};
+
+test('indexPage() says "You are not logged in" and links to the form without a user', () => {
+  const html = indexPage(null, anonymous);
+  assert.match(html, /^<!doctype html>/);
+  assert.match(html, /<p>You are not logged in<\/p>/);
+  assert.match(html, /<a href="\/login">Log in<\/a>/);
+  assert.doesNotMatch(html, /Logged in as/);
+  assert.match(html, /no: this browser sent no <code>session<\/code> cookie/);
+  assert.match(html, /<strong>volatile<\/strong>/);
+  assert.doesNotMatch(html, /<script/i, 'the pages need no JavaScript');
+});
+
+test('indexPage() greets the user, escaped, and offers both ways to log out', () => {
+  const html = indexPage('<b>&amp;', anonymous);
+  assert.match(html, /Logged in as <strong>&lt;b&gt;&amp;amp;<\/strong>/);
+  assert.match(html, /<form class="inline" method="post" action="\/logout">/);
+  assert.match(html, /<a href="\/logout">GET \/logout<\/a>/);
+});
+
+test('indexPage() shows a permanent session with its Max-Age and expiry', () => {
+  const expiry = new Date(Date.UTC(2026, 11, 26, 12));
+  const html = indexPage('alice', {
+    ...anonymous,
+    incoming: { present: true, bytes: 130, rejection: null, signedAt: new Date(Date.UTC(2026, 10, 25, 12)), keyIndex: 0 },
+    permanent: true,
+    expiry,
+    data: { username: 'alice' },
+  });
+  assert.match(html, /yes, 130 of the 4096 bytes/);
+  assert.match(html, /<tr><th>Signed at<\/th><td>Wed, 25 Nov 2026 12:00:00 GMT<\/td><\/tr>/);
+  assert.match(html, /<strong>permanent<\/strong>: <code>Max-Age=2678400<\/code> \(31 d\), so the browser keeps it until Sat, 26 Dec 2026 12:00:00 GMT/);
+  assert.match(html, /<pre>\{\n {2}&quot;username&quot;: &quot;alice&quot;\n\}<\/pre>/);
+});
+
+test('indexPage() shows why a cookie was rejected, escaped', () => {
+  const html = indexPage(null, { ...anonymous, incoming: { present: true, bytes: 9, rejection: 'BadSignature: <x>', signedAt: null, keyIndex: null } });
+  assert.match(html, /yes, 9 bytes, but <span class="error">rejected<\/span>: BadSignature: &lt;x&gt;\. The server treats it as no session\./);
+});
+
+test('loginPage() is a POST form to /login with username, remember and a submit button', () => {
+  const html = loginPage();
+  assert.match(html, /<form method="post" action="\/login">/);
+  assert.match(html, /<input type="text" name="username" value="" required autofocus>/);
+  assert.match(html, /<input type="checkbox" name="remember"> Remember me/);
+  assert.match(html, /<button type="submit">Log in<\/button>/);
+  assert.doesNotMatch(html, /role="alert"/);
+});
+
+test('loginPage() re-shows what was typed, escaped, with the message', () => {
+  const html = loginPage({ message: 'Enter a <username>.', username: '" autofocus onfocus="x', remember: true });
+  assert.match(html, /<p class="error" role="alert">Enter a &lt;username&gt;\.<\/p>/);
+  assert.match(html, /value="&quot; autofocus onfocus=&quot;x"/);
+  assert.match(html, /name="remember" checked>/);
+});
+
+test('errorPage() shows the status and the escaped message', () => {
+  const html = errorPage(404, 'there is no page at /<x>');
+  assert.match(html, /<title>Error 404 · Scratchpad<\/title>/);
+  assert.match(html, /<p>there is no page at \/&lt;x&gt;<\/p>/);
+});

@@ -1,0 +1,127 @@
+// The entry point as a user runs it: `node server.js` in a child process, configured by environment.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { get, postForm, sessionCookieFrom, TEST_SECRET_KEY } from '../helpers/server.js';
+
+const SERVER = fileURLToPath(new URL('../../src/server.js', import.meta.url));
+
+interface Child {
+  readonly process: ChildProcessWithoutNullStreams;
+  stdout: string;
+  stderr: string;
+  readonly exit: Promise<number | null>;
+}
+
+function run(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'scratchpad-start-'))): Child {
+  // PATH and the coverage variable are passed on; nothing else leaks in from the test's environment.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => name === 'PATH' || name === 'NODE_V8_COVERAGE'));
+  const child = spawn(process.execPath, [SERVER], { cwd, env: { ...inherited, ...env } });
+  const result: Child = {
+    process: child,
+    stdout: '',
+    stderr: '',
+    exit: once(child, 'exit').then(([code]) => code as number | null),
+  };
+  child.stdout.on('data', (chunk: Buffer) => (result.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (result.stderr += chunk.toString()));
+  return result;
+}
+
+/** Waits for the startup line and returns the URL it prints. */
+async function urlOf(child: Child): Promise<string> {
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    const match = /Scratchpad listening on (http:\/\/\S+)\//.exec(child.stdout);
+    if (match !== null) return match[1]!;
+    if (child.process.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no startup line; stdout: ${child.stdout}; stderr: ${child.stderr}`);
+}
+
+test('PORT=0 picks a free port, the startup line prints the real URL, and SIGTERM exits 0', async () => {
+  const child = run({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY });
+  const url = await urlOf(child);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.doesNotMatch(url, /:0$/);
+  assert.match(await (await get(url)).text(), /You are not logged in/);
+  child.process.kill('SIGTERM');
+  assert.equal(await child.exit, 0);
+  assert.match(child.stdout, /^GET \/ 200 \d+\.\dms$/m, 'one access-log line per request');
+  assert.match(child.stdout, /SIGTERM received, finishing requests in flight/);
+});
+
+test('SIGINT lets a request in flight finish before exiting 0', async () => {
+  const child = run({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY });
+  const { port } = new URL(await urlOf(child));
+  const body = 'username=alice';
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  let answer = '';
+  socket.on('data', (chunk) => (answer += chunk.toString()));
+  socket.write(`POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\nuser`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  child.process.kill('SIGINT');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(child.process.exitCode, null, 'still running while the request is unfinished');
+  socket.write(body.slice(4));
+  await once(socket, 'close');
+  assert.match(answer, /^HTTP\/1\.1 303 See Other\r\n/);
+  assert.match(answer, /\r\nconnection: close\r\n/i);
+  assert.equal(await child.exit, 0);
+});
+
+const badConfigurations: readonly { env: Record<string, string>; message: RegExp }[] = [
+  { env: { PORT: 'abc' }, message: /configuration error: PORT must be a whole number from 0 to 65535, got "abc"/ },
+  { env: { SESSION_COOKIE_SAMESITE: 'None' }, message: /SESSION_COOKIE_SAMESITE must be Strict or Lax while SESSION_COOKIE_SECURE is false/ },
+  { env: { NODE_ENV: 'production', SECRET_KEY: '' }, message: /SECRET_KEY must be a random string of at least 32 bytes/ },
+  { env: { PERMANENT_SESSION_LIFETIME: 'forever' }, message: /PERMANENT_SESSION_LIFETIME must be a whole number/ },
+];
+
+for (const { env, message } of badConfigurations) {
+  test(`bad configuration ${JSON.stringify(env)} stops the server at start with exit code 2`, async () => {
+    const child = run({ SECRET_KEY: TEST_SECRET_KEY, PORT: '0', ...env });
+    assert.equal(await child.exit, 2);
+    assert.match(child.stderr, message);
+    assert.doesNotMatch(child.stdout, /listening/);
+  });
+}
+
+test('a port already in use stops the server with a message naming HOST and PORT', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const { port } = blocker.address() as AddressInfo;
+  const child = run({ PORT: String(port), SECRET_KEY: TEST_SECRET_KEY });
+  assert.equal(await child.exit, 1);
+  assert.match(child.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\(set HOST or PORT\\)`));
+  blocker.close();
+});
+
+test('without SECRET_KEY a development key is generated, kept, and logins survive a restart', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'scratchpad-devkey-'));
+  const first = run({ PORT: '0' }, cwd);
+  const cookie = sessionCookieFrom(await postForm(`${await urlOf(first)}/login`, { username: 'alice', remember: 'on' }))!;
+  assert.match(first.stderr, /warning: SECRET_KEY is not set: using the development key in .*\.scratchpad-dev-key/);
+  first.process.kill('SIGTERM');
+  assert.equal(await first.exit, 0);
+
+  const second = run({ PORT: '0' }, cwd);
+  assert.match(await (await get(await urlOf(second), cookie)).text(), /Logged in as <strong>alice<\/strong>/);
+  second.process.kill('SIGTERM');
+  assert.equal(await second.exit, 0);
+});
+
+test('ACCESS_LOG=false turns the access log off', async () => {
+  const child = run({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, ACCESS_LOG: 'false' });
+  await get(await urlOf(child));
+  child.process.kill('SIGTERM');
+  assert.equal(await child.exit, 0);
+  assert.doesNotMatch(child.stdout, /^GET \//m);
+});
