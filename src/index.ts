@@ -29,7 +29,15 @@ export { HttpError } from './http/http-error.js';
 export { DEFAULT_FORM_LIMITS, FormFields, parseUrlencoded, readFormBody, type FormLimits } from './http/form.js';
 export { htmlReply, redirectReply, withHeader, type HeaderValue, type Reply } from './http/reply.js';
 export { Router, requestPath, type Handler, type Route } from './http/router.js';
-export { closeGracefully, createHttpServer, SERVER_LIMITS, writeReply, type Application, type ServeOptions } from './http/serve.js';
+export {
+  closeGracefully,
+  createHttpServer,
+  SERVER_LIMITS,
+  writeReply,
+  type Application,
+  type ServeOptions,
+  type ServerLimits,
+} from './http/serve.js';
 export {
   BadSignature,
   formatSeconds,

@@ -21,7 +21,7 @@
  *
  * Not here: HTML (pages.ts), and every mechanism (the library).
  *
- * Read next: ../server.ts, which serves this application.
+ * Read next: ../http/serve.ts, which serves any Application, then ../server.ts.
  */
 import type { IncomingMessage } from 'node:http';
 import {

@@ -17,7 +17,7 @@
  * Not here: `multipart/form-data` (file uploads; our form has none), and bodies in any other
  * content coding such as gzip (refused with 415 like any other type we do not read).
  *
- * Read next: router.ts, which decides which handler gets the parsed form.
+ * Read next: http-error.ts, the errors this module throws, then reply.ts and router.ts.
  */
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';

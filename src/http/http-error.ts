@@ -14,7 +14,7 @@
  *
  * Not here: rendering. See demo/pages.ts for the error page and http/serve.ts for the 500 fallback.
  *
- * Read next: form.ts, which throws the 400, 413 and 415 kinds.
+ * Read next: reply.ts, the value a handler returns when nothing went wrong.
  */
 
 export class HttpError extends Error {

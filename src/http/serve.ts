@@ -28,10 +28,20 @@ export interface ServeOptions {
   readonly accessLog: ((line: string) => void) | null;
   /** Receives unexpected errors (bugs), with stack. */
   readonly errorLog: (message: string) => void;
+  /** Overrides for SERVER_LIMITS; tests shorten the timeouts instead of waiting 30 s. */
+  readonly limits?: Partial<ServerLimits>;
 }
 
 /** Limits, in the units Node uses. Each is a line of defence described in the header. */
-export const SERVER_LIMITS = Object.freeze({
+export interface ServerLimits {
+  readonly maxHeaderSize: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly timeoutCheckIntervalMs: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = Object.freeze({
   /** Request line plus headers, in bytes. Node answers 431 past it. */
   maxHeaderSize: 16 * 1024,
   /** Time to receive the complete headers. */
@@ -40,15 +50,22 @@ export const SERVER_LIMITS = Object.freeze({
   requestTimeoutMs: 30_000,
   /** How long an idle keep-alive connection is kept open for the next request. */
   keepAliveTimeoutMs: 5_000,
+  /** How often Node looks for connections past the two timeouts above (its default is 30 s). */
+  timeoutCheckIntervalMs: 1_000,
 });
 
 export function createHttpServer(application: Application, options: ServeOptions): Server {
-  const server = createServer({ maxHeaderSize: SERVER_LIMITS.maxHeaderSize }, (request, response) => {
+  const limits = { ...SERVER_LIMITS, ...options.limits };
+  const serverOptions = {
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+  };
+  const server = createServer(serverOptions, (request, response) => {
     void handleRequest(server, application, options, request, response);
   });
-  server.headersTimeout = SERVER_LIMITS.headersTimeoutMs;
-  server.requestTimeout = SERVER_LIMITS.requestTimeoutMs;
-  server.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   return server;
 }
 

@@ -21,7 +21,7 @@
  *
  * Not here: signing (../signing/signer.ts), header syntax (../http/cookie.ts).
  *
- * Read next: ../demo/app.ts, where the three routes use a session without knowing it is a cookie.
+ * Read next: ../demo/pages.ts, then ../demo/app.ts, where three routes use a session without knowing it is a cookie.
  */
 import { CookieTooLargeError, parseCookieHeader, serializeSetCookie, type SetCookie } from '../http/cookie.js';
 import { withHeader, type Reply } from '../http/reply.js';

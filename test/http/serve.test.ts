@@ -3,12 +3,18 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Reply } from '../../src/http/reply.js';
-import { closeGracefully, createHttpServer, SERVER_LIMITS, type Application } from '../../src/http/serve.js';
+import { closeGracefully, createHttpServer, SERVER_LIMITS, type Application, type ServerLimits } from '../../src/http/serve.js';
 
-async function listen(application: Application, accessLog: string[] | null = [], errorLog: string[] = []): Promise<{ server: Server; url: string }> {
+async function listen(
+  application: Application,
+  accessLog: string[] | null = [],
+  errorLog: string[] = [],
+  limits: Partial<ServerLimits> = {},
+): Promise<{ server: Server; url: string }> {
   const server = createHttpServer(application, {
     accessLog: accessLog === null ? null : (line) => accessLog.push(line),
     errorLog: (message) => errorLog.push(message),
+    limits,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
@@ -88,6 +94,21 @@ test('createHttpServer() applies the documented limits', async () => {
   assert.equal(server.headersTimeout, SERVER_LIMITS.headersTimeoutMs);
   assert.equal(server.requestTimeout, SERVER_LIMITS.requestTimeoutMs);
   assert.equal(server.keepAliveTimeout, SERVER_LIMITS.keepAliveTimeoutMs);
+  server.close();
+});
+
+test('createHttpServer() answers 408 to a client too slow to send its request (slowloris)', async () => {
+  const { server, url } = await listen(hello, [], [], { headersTimeoutMs: 200, requestTimeoutMs: 300, timeoutCheckIntervalMs: 100 });
+  const { port } = new URL(url);
+  const started = Date.now();
+  const answer = await new Promise<string>((resolve) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n'));
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('close', () => resolve(text));
+  });
+  assert.match(answer, /^HTTP\/1\.1 408 /);
+  assert.ok(Date.now() - started < 5_000);
   server.close();
 });
 
