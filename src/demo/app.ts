@@ -83,7 +83,7 @@ export function createDemoApp(config: Config, options: DemoOptions = {}): Applic
         incoming: loaded.incoming,
         permanent: session.permanent,
         lifetimeSeconds: config.cookie.lifetimeSeconds,
-        expiry: sessions.cookieExpiry(loaded),
+        expiry: sessions.inspect(loaded).cookieExpiry,
         data: session.toObject(),
       }),
     );

@@ -23,8 +23,8 @@
  *
  * Read next: ../demo/pages.ts, then ../demo/app.ts, where three routes use a session without knowing it is a cookie.
  */
-import { CookieTooLargeError, parseCookieHeader, serializeSetCookie, type SetCookie } from '../http/cookie.js';
-import { withHeader, type Reply } from '../http/reply.js';
+import { CookieTooLargeError, parseCookieHeader, serializeSetCookie } from '../http/cookie.js';
+import type { Reply } from '../http/reply.js';
 import { SignatureError, type Signer } from '../signing/signer.js';
 import {
   Session,
@@ -33,8 +33,10 @@ import {
   type JsonValue,
   type LoadedSession,
   type SessionCookieSettings,
+  type SessionInspection,
   type SessionInterface,
 } from './session.js';
+import { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session-cookie.js';
 
 /** The signed payload did not hold a session: cannot happen unless our own key signed garbage. */
 class MalformedSessionPayload extends Error {
@@ -78,25 +80,13 @@ export class CookieSessionInterface implements SessionInterface {
   }
 
   async commit(loaded: LoadedSession, reply: Reply): Promise<Reply> {
-    const { session } = loaded;
     // Read before anything below reads the session (which would set `accessed` itself).
-    const accessed = session.accessed;
-    const setCookie = this.#setCookieFor(loaded);
-    let result = reply;
-    // The page differs by cookie: a shared cache must neither reuse it for another cookie (Vary)
-    // nor store it at all (no-store), or one user's page or cookie could be served to another.
-    if (accessed) result = withHeader(result, 'Vary', 'Cookie');
-    if (accessed || setCookie !== null) result = withHeader(result, 'Cache-Control', 'no-store');
-    if (setCookie !== null) result = withHeader(result, 'Set-Cookie', setCookie);
-    return result;
+    const accessed = loaded.session.accessed;
+    return withSessionHeaders(reply, accessed, this.#setCookieFor(loaded));
   }
 
-  cookieExpiry(loaded: LoadedSession): Date | null {
-    if (!loaded.session.permanent) return null;
-    // A refreshed or changed cookie is re-signed now; otherwise it keeps the date it was signed.
-    const resent = loaded.session.modified || this.#settings.refreshEachRequest || loaded.incoming.signedAt === null;
-    const from = resent ? this.#now() : loaded.incoming.signedAt!.getTime();
-    return new Date(from + this.#settings.lifetimeSeconds * 1000);
+  inspect(loaded: LoadedSession): SessionInspection {
+    return { type: 'cookie', cookieHolds: 'data', storedBytes: null, cookieExpiry: cookieExpiry(loaded, this.#settings, this.#now()) };
   }
 
   /** The `Set-Cookie` value this response needs, or `null` for none. Flask's `save_session`. */
@@ -104,7 +94,7 @@ export class CookieSessionInterface implements SessionInterface {
     // 1. An empty session needs no cookie. If it just became empty (logout), delete the cookie,
     //    even a permanent one: Flask would keep re-sending `_permanent` alone; we leave nothing.
     if (session.size === 0) {
-      return session.modified ? serializeSetCookie(this.#deletion()) : null;
+      return session.modified ? serializeSetCookie(deletionCookie(this.#settings)) : null;
     }
     // 2. Otherwise write only when something changed, when a permanent session slides forward,
     //    or when an old key signed it (re-signing with the current key lets the old key retire).
@@ -112,7 +102,7 @@ export class CookieSessionInterface implements SessionInterface {
     if (!session.modified && !(session.permanent && this.#settings.refreshEachRequest) && !rotate) return null;
     // 3. Encode, sign, and describe the cookie.
     const value = this.#signer.sign(this.#settings.name, encodePayload(session));
-    const cookie: SetCookie = { ...this.#attributes(), value, ...this.#lifetime(session.permanent) };
+    const cookie = sessionCookie(this.#settings, value, session.permanent, this.#now());
     // 4. Check the size: throwing here leaves the reply without any Set-Cookie, so the browser
     //    keeps its previous cookie and the user their previous session.
     try {
@@ -121,23 +111,6 @@ export class CookieSessionInterface implements SessionInterface {
       if (error instanceof CookieTooLargeError) throw new SessionTooLargeError(error.bytes, error.limit);
       throw error;
     }
-  }
-
-  /** Volatile: no lifetime at all. Permanent: both forms, `Max-Age` for browsers that know it. */
-  #lifetime(permanent: boolean): Pick<SetCookie, 'maxAge' | 'expires'> {
-    if (!permanent) return {};
-    const seconds = this.#settings.lifetimeSeconds;
-    return { maxAge: seconds, expires: new Date(this.#now() + seconds * 1000) };
-  }
-
-  /** A cookie is deleted by setting it again, same name, path and domain, already expired. */
-  #deletion(): SetCookie {
-    return { ...this.#attributes(), value: '', maxAge: 0, expires: new Date(0) };
-  }
-
-  #attributes(): Omit<SetCookie, 'value'> {
-    const { name, domain, path, httpOnly, secure, sameSite } = this.#settings;
-    return { name, path, httpOnly, secure, sameSite, ...(domain === undefined ? {} : { domain }) };
   }
 }
 

@@ -42,6 +42,10 @@ export class Session {
   #permanent: boolean;
   #modified = false;
   #accessed = false;
+  /** Keys set or removed by this request: what a server-side store re-applies after a conflict. */
+  readonly #changedKeys = new Set<string>();
+  #permanentChanged = false;
+  #regenerate = false;
   /** True when no valid session cookie came with the request. */
   readonly isNew: boolean;
 
@@ -67,8 +71,32 @@ export class Session {
   }
 
   set permanent(value: boolean) {
-    if (value !== this.#permanent) this.#modified = true;
+    if (value !== this.#permanent) {
+      this.#modified = true;
+      this.#permanentChanged = true;
+    }
     this.#permanent = value;
+  }
+
+  /**
+   * Asks for a new session id, keeping the data: call it when the user's privileges change, above
+   * all at login. Otherwise an attacker who planted a known id in the victim's browser before login
+   * ("session fixation") would share the logged-in session. A server-side backend issues the new id
+   * and destroys the old record; a cookie session has no id, and simply writes a new cookie.
+   */
+  regenerate(): void {
+    this.#regenerate = true;
+    this.#modified = true;
+  }
+
+  /** Whether `regenerate()` was called. */
+  get regenerateRequested(): boolean {
+    return this.#regenerate;
+  }
+
+  /** What this request changed: the keys set or removed, and whether `permanent` changed. */
+  changes(): { readonly keys: ReadonlySet<string>; readonly permanent: boolean } {
+    return { keys: new Set(this.#changedKeys), permanent: this.#permanentChanged };
   }
 
   /**
@@ -89,6 +117,7 @@ export class Session {
     assertJsonValue(value, key);
     this.#accessed = true;
     this.#modified = true;
+    this.#changedKeys.add(key);
     this.#data.set(key, value);
   }
 
@@ -96,7 +125,10 @@ export class Session {
   delete(key: string): boolean {
     this.#accessed = true;
     const existed = this.#data.delete(key);
-    if (existed) this.#modified = true;
+    if (existed) {
+      this.#modified = true;
+      this.#changedKeys.add(key);
+    }
     return existed;
   }
 
@@ -104,6 +136,7 @@ export class Session {
   clear(): void {
     this.#accessed = true;
     if (this.#data.size > 0) this.#modified = true;
+    for (const key of this.#data.keys()) this.#changedKeys.add(key);
     this.#data.clear();
   }
 
@@ -200,8 +233,19 @@ export interface SessionInterface {
    * Throws `SessionTooLargeError` rather than send a cookie the browser would drop.
    */
   commit(loaded: LoadedSession, reply: Reply): Promise<Reply>;
+  /** What the demo's inspector shows about where and how this session is kept. */
+  inspect(loaded: LoadedSession): SessionInspection;
+}
+
+export interface SessionInspection {
+  /** SESSION_TYPE: `cookie`, `memory`, `filesystem`, `redis`, or a custom store's name. */
+  readonly type: string;
+  /** What the cookie carries: the session data itself, or only a signed id pointing into a store. */
+  readonly cookieHolds: 'data' | 'id';
+  /** Size of the data as the store keeps it (server-side sessions); `null` for cookie sessions. */
+  readonly storedBytes: number | null;
   /** When the browser will drop the cookie after this response; `null` while it is volatile. */
-  cookieExpiry(loaded: LoadedSession): Date | null;
+  readonly cookieExpiry: Date | null;
 }
 
 /**
@@ -216,7 +260,8 @@ export class SessionTooLargeError extends HttpError {
   ) {
     super(
       413,
-      `the session would be a ${bytes}-byte cookie, and browsers silently drop cookies over ${limit} bytes, so it was not saved; your previous session is unchanged`,
+      `the session would be a ${bytes}-byte cookie, and browsers silently drop cookies over ${limit} bytes, so it was not saved; ` +
+        'your previous session is unchanged. To keep larger sessions, store them on the server: set SESSION_TYPE to memory, filesystem or redis',
     );
   }
 }

@@ -74,7 +74,7 @@ test('a volatile session cookie has no Max-Age and no Expires, and the secure de
   const header = setCookie(await commit(sessionInterface, loaded))!;
   assert.match(header, /^session=[A-Za-z0-9_-]+\.\d+\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
   assert.doesNotMatch(header, /Max-Age|Expires/);
-  assert.equal(sessionInterface.cookieExpiry(loaded), null);
+  assert.equal(sessionInterface.inspect(loaded).cookieExpiry, null);
 });
 
 test('a permanent session cookie has Max-Age = lifetime and the matching Expires', async () => {
@@ -86,7 +86,7 @@ test('a permanent session cookie has Max-Age = lifetime and the matching Expires
   const header = setCookie(await commit(sessionInterface, loaded))!;
   const expires = new Date(clock.milliseconds + LIFETIME * 1000);
   assert.match(header, new RegExp(`; Max-Age=${LIFETIME}; Expires=${expires.toUTCString()}; Path=/; HttpOnly; SameSite=Lax$`));
-  assert.equal(sessionInterface.cookieExpiry(loaded)?.getTime(), expires.getTime());
+  assert.equal(sessionInterface.inspect(loaded).cookieExpiry?.getTime(), expires.getTime());
 });
 
 test('the cookie round-trips: data, permanent flag, signing date and key', async () => {
@@ -138,7 +138,7 @@ test('without SESSION_REFRESH_EACH_REQUEST an unchanged permanent session is not
   const loaded = await sessionInterface.open(cookie);
   assert.equal(setCookie(await commit(sessionInterface, loaded)), undefined);
   // The browser keeps the expiry of the last cookie it got, which was signed an hour ago.
-  assert.equal(sessionInterface.cookieExpiry(loaded)?.getTime(), clock.milliseconds - 3600_000 + LIFETIME * 1000);
+  assert.equal(sessionInterface.inspect(loaded).cookieExpiry?.getTime(), clock.milliseconds - 3600_000 + LIFETIME * 1000);
 });
 
 test('a session that becomes empty deletes its cookie, even a permanent one', async () => {

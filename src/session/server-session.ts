@@ -1,0 +1,206 @@
+/**
+ * Server-side sessions: the cookie carries a signed session id; the data lives in a SessionStore.
+ *
+ * What: `ServerSessionInterface`, a `SessionInterface` like cookie-session.ts, so the application
+ * cannot tell the two apart. `open()` verifies the id in the cookie and loads the record; `commit()`
+ * writes the record back (only if it changed), rotates the id at login, destroys it at logout.
+ *
+ * Why: a signed cookie cannot be revoked, cannot hold more than 4096 bytes, and shows its data to
+ * whoever holds it. Keeping the data on the server fixes all three, at the price of a store lookup
+ * per request. The cookie value is `ID.TIMESTAMP.SIGNATURE` (../signing/signer.ts), where ID is 32
+ * random bytes in base64url. The signature is not what makes the id unguessable (256 random bits
+ * do that); it lets the server refuse forged or expired ids without asking the store at all.
+ *
+ * The rules, in the order `#save` applies them:
+ * 1. An empty session that was changed (logout) is *destroyed* in the store and its cookie deleted:
+ *    replaying the old cookie afterwards finds nothing. Ending a session wins over any concurrent change.
+ * 2. An unchanged session is not written; its time to live is restarted (`touch`), since a server
+ *    cannot see a browser close and must expire idle sessions itself: volatile ones after
+ *    SESSION_IDLE_LIFETIME, permanent ones after PERMANENT_SESSION_LIFETIME.
+ * 3. A session with no id yet, or one that asked for `regenerate()` (the demo does at login), gets a
+ *    *new* id; the data moves with it and the old record is destroyed. This defeats session
+ *    fixation, and it means an id the client made up is never adopted: an unknown id is a new session.
+ * 4. A changed session is written with compare-and-set on its version. If another request wrote
+ *    first, the newer record is read and *only the keys this request changed* (and `permanent`, if it
+ *    changed) are applied to it, then the write is tried again. Two requests that change different
+ *    keys both keep their change; two that change the same key: the later write wins for that key.
+ *    If the record vanished meanwhile (a logout), nothing is resurrected.
+ *
+ * Spec: the SessionStore contract (store.ts). Session fixation: OWASP Session Management Cheat Sheet,
+ * "Renew the Session ID After Any Privilege Level Change".
+ *
+ * Not here: any particular database (stores/).
+ *
+ * Read next: stores/memory.ts, the simplest store.
+ */
+import { parseCookieHeader, serializeSetCookie } from '../http/cookie.js';
+import { HttpError } from '../http/http-error.js';
+import type { Reply } from '../http/reply.js';
+import { SignatureError, type Signer } from '../signing/signer.js';
+import {
+  Session,
+  type IncomingCookie,
+  type JsonValue,
+  type LoadedSession,
+  type SessionCookieSettings,
+  type SessionInspection,
+  type SessionInterface,
+} from './session.js';
+import { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session-cookie.js';
+import { encodeRecord, newSessionId, type SessionRecord, type SessionStore } from './store.js';
+
+export interface ServerSessionOptions {
+  readonly settings: SessionCookieSettings;
+  /** SESSION_IDLE_LIFETIME: how long a volatile session lives in the store after its last request. */
+  readonly idleLifetimeSeconds: number;
+  readonly store: SessionStore;
+  readonly signer: Signer;
+  readonly now?: () => number;
+}
+
+/** What `open()` learned that `commit()` needs: which record, at which version. */
+interface StoredState {
+  readonly id: string;
+  readonly version: number;
+}
+
+const NO_COOKIE: IncomingCookie = Object.freeze({ present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null });
+/** Attempts at compare-and-set before giving up; each failure means another request just wrote. */
+const MAX_WRITE_ATTEMPTS = 10;
+const ID_BYTES = 32;
+
+export class ServerSessionInterface implements SessionInterface {
+  readonly #settings: SessionCookieSettings;
+  readonly #idleLifetimeSeconds: number;
+  readonly #store: SessionStore;
+  readonly #signer: Signer;
+  readonly #now: () => number;
+  /** Keyed by the Session object, so the application never sees (or forges) the id or version. */
+  readonly #stored = new WeakMap<Session, StoredState>();
+
+  constructor(options: ServerSessionOptions) {
+    this.#settings = options.settings;
+    this.#idleLifetimeSeconds = options.idleLifetimeSeconds;
+    this.#store = options.store;
+    this.#signer = options.signer;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async open(cookieHeader: string | undefined): Promise<LoadedSession> {
+    const name = this.#settings.name;
+    const value = parseCookieHeader(cookieHeader).get(name);
+    if (value === undefined) return { session: new Session(), incoming: NO_COOKIE };
+    const bytes = name.length + value.length;
+    const rejected = (rejection: string): LoadedSession => ({
+      session: new Session(),
+      incoming: { present: true, bytes, rejection, signedAt: null, keyIndex: null },
+    });
+    // 1. Verify the signature before touching the store: forged ids cost no database lookup.
+    let verified;
+    try {
+      verified = this.#signer.verify(name, value, this.#settings.lifetimeSeconds);
+    } catch (error) {
+      if (!(error instanceof SignatureError)) throw error;
+      return rejected(`${error.name}: ${error.message}`);
+    }
+    if (verified.payload.length !== ID_BYTES) return rejected(`MalformedSessionId: session id is ${verified.payload.length} bytes, not ${ID_BYTES}`);
+    const id = verified.payload.toString('base64url');
+    // 2. Look the id up. A store that is down throws SessionStoreUnavailableError (a 503).
+    const record = await this.#store.get(id);
+    if (record === null) {
+      return rejected('UnknownSession: the store has no live session with this id (logged out or expired); a new session gets a new id');
+    }
+    const session = new Session(Object.entries(record.data), { permanent: record.permanent, isNew: false });
+    this.#stored.set(session, { id, version: record.version });
+    return { session, incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex } };
+  }
+
+  async commit(loaded: LoadedSession, reply: Reply): Promise<Reply> {
+    const accessed = loaded.session.accessed;
+    return withSessionHeaders(reply, accessed, await this.#save(loaded));
+  }
+
+  inspect(loaded: LoadedSession): SessionInspection {
+    const { session } = loaded;
+    const storedBytes = Buffer.byteLength(encodeRecord({ data: session.toObject(), permanent: session.permanent, version: 1 }));
+    return { type: this.#store.name, cookieHolds: 'id', storedBytes, cookieExpiry: cookieExpiry(loaded, this.#settings, this.#now()) };
+  }
+
+  /** Applies the four rules of the module header; returns the Set-Cookie value, or null. */
+  async #save({ session, incoming }: LoadedSession): Promise<string | null> {
+    const stored = this.#stored.get(session) ?? null;
+    // 1. Emptied: destroy the record and the cookie.
+    if (session.size === 0) {
+      if (!session.modified) return null;
+      if (stored !== null) await this.#store.destroy(stored.id);
+      return serializeSetCookie(deletionCookie(this.#settings));
+    }
+    const ttl = this.#ttl(session.permanent);
+    const rotateKey = incoming.keyIndex !== null && incoming.keyIndex > 0;
+    const refresh = session.permanent && this.#settings.refreshEachRequest;
+    // 2. Unchanged: restart its time to live; re-send the cookie only to slide or re-sign it.
+    if (!session.modified && stored !== null) {
+      if (!session.permanent || this.#settings.refreshEachRequest) await this.#store.touch(stored.id, ttl);
+      return refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent) : null;
+    }
+    // 3. New, or regenerating: a fresh id, then the old record goes.
+    if (stored === null || session.regenerateRequested) {
+      const id = newSessionId().toString('base64url');
+      const written = await this.#store.set(id, this.#record(session.toObject(), session.permanent, 1), ttl, null);
+      // 256 random bits never collide; if they did, the store's CAS caught it and this is a bug.
+      if (!written) throw new Error(`session store ${this.#store.name} already had a record for a fresh random id`);
+      if (stored !== null) await this.#store.destroy(stored.id);
+      return this.#cookieFor(id, session.permanent);
+    }
+    // 4. Changed: compare-and-set, merging this request's changes onto a newer record on conflict.
+    const saved = await this.#writeMerging(session, stored);
+    if (!saved) return serializeSetCookie(deletionCookie(this.#settings));
+    const flagChanged = session.changes().permanent;
+    return flagChanged || refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent) : null;
+  }
+
+  /** Rule 4. Returns false when the record vanished meanwhile: the session was ended elsewhere. */
+  async #writeMerging(session: Session, stored: StoredState): Promise<boolean> {
+    let expected = stored.version;
+    let data: Record<string, JsonValue> = session.toObject();
+    let permanent = session.permanent;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+      if (await this.#store.set(stored.id, this.#record(data, permanent, expected + 1), this.#ttl(permanent), expected)) return true;
+      const newer = await this.#store.get(stored.id);
+      if (newer === null) return false;
+      ({ data, permanent } = applyChanges(newer, session));
+      expected = newer.version;
+    }
+    throw new HttpError(503, `the session was changed by ${MAX_WRITE_ATTEMPTS} other requests while this one saved it; try again`, { 'Retry-After': '1' });
+  }
+
+  #record(data: Record<string, JsonValue>, permanent: boolean, version: number): SessionRecord {
+    return { data, permanent, version };
+  }
+
+  #ttl(permanent: boolean): number {
+    return permanent ? this.#settings.lifetimeSeconds : this.#idleLifetimeSeconds;
+  }
+
+  #cookieFor(id: string, permanent: boolean): string {
+    const value = this.#signer.sign(this.#settings.name, Buffer.from(id, 'base64url'));
+    return serializeSetCookie(sessionCookie(this.#settings, value, permanent, this.#now()));
+  }
+}
+
+/**
+ * The merge rule: start from the newer record and re-apply what this request did. A key this
+ * request set takes this request's value; a key it removed is removed; every other key keeps
+ * the newer record's value. `permanent` follows this request only if this request changed it.
+ */
+function applyChanges(newer: SessionRecord, session: Session): { data: Record<string, JsonValue>; permanent: boolean } {
+  const changes = session.changes();
+  // A Map, not `data[key] = value`: a key named "__proto__" must stay a key.
+  const data = new Map(Object.entries(newer.data));
+  for (const key of changes.keys) {
+    const value = session.get(key);
+    if (value === undefined) data.delete(key);
+    else data.set(key, value);
+  }
+  return { data: Object.fromEntries(data), permanent: changes.permanent ? session.permanent : newer.permanent };
+}

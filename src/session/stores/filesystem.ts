@@ -1,0 +1,236 @@
+/**
+ * Filesystem store: one file per session in a directory, written so that no crash can corrupt one.
+ *
+ * What: a `SessionStore` keeping each record in `<SESSION_FILE_DIR>/<id>.json`. Sessions survive a
+ * restart, and several server processes on one machine can share the directory.
+ *
+ * Why, and the three techniques a reader should take away:
+ * - **Atomic replacement.** Writing a file in place can be interrupted (crash, `kill -9`, full disk)
+ *   and leave half a session. Instead each write goes to a new temporary file, which is flushed to
+ *   disk (`fsync`) and then `rename`d over the old one. POSIX rename is atomic: a reader sees the
+ *   old file or the new one, never a mixture. A temporary file orphaned by a crash is swept later.
+ * - **A lock file for compare-and-set.** "Check the version, then write" must be one step across
+ *   processes. Creating `<id>.lock` with the `wx` flag (O_CREAT|O_EXCL) succeeds for exactly one
+ *   process at a time; the others retry. A lock older than a few seconds belonged to a process that
+ *   died holding it, and is broken.
+ * - **Expiry from the modification time.** Each file records its time to live; the file's mtime is
+ *   the moment it was last written or touched. `touch()` is then one cheap `utimes`, not a rewrite.
+ *
+ * Safety: an id reaches a path only after `isSessionId()` has checked it is exactly 43 base64url
+ * characters, so no `..` or `/` can ever be part of a file name. The directory is created 0700 and
+ * files 0600: other users on the machine cannot read anyone's session.
+ *
+ * Spec: the SessionStore contract (../store.ts); POSIX rename(2) atomicity.
+ *
+ * Not here: sharing between machines (redis.ts; a network filesystem's locking cannot be trusted).
+ *
+ * Read next: ../../redis/resp.ts, then redis.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeRecord, isSessionId, recordFrom, SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../store.js';
+
+export interface FileStoreOptions {
+  /** SESSION_FILE_DIR. Created (mode 0700) if missing. */
+  readonly directory: string;
+  /** Milliseconds since the epoch; tests freeze it. File times are set from this clock. */
+  readonly now?: () => number;
+  /** How often expired files are swept out; 0 turns the sweep off (tests call `sweep()`). */
+  readonly sweepIntervalMs?: number;
+}
+
+/** A lock older than this was left by a process that died holding it. */
+const STALE_LOCK_MS = 5_000;
+/** How long to wait for a lock before answering 503. */
+const LOCK_WAIT_MS = 3_000;
+/** A temporary file older than this was left by a crash mid-write. */
+const STALE_TEMP_MS = 60_000;
+
+interface FileContent {
+  readonly ttlSeconds: number;
+  readonly record: SessionRecord;
+}
+
+export class FileSessionStore implements SessionStore {
+  readonly name = 'filesystem';
+  readonly #directory: string;
+  readonly #now: () => number;
+  readonly #sweeper: NodeJS.Timeout | null;
+
+  /** Use `FileSessionStore.open()`, which creates the directory first. */
+  private constructor(options: FileStoreOptions) {
+    this.#directory = options.directory;
+    this.#now = options.now ?? Date.now;
+    const interval = options.sweepIntervalMs ?? 60_000;
+    this.#sweeper = interval > 0 ? setInterval(() => void this.sweep().catch(() => {}), interval).unref() : null;
+  }
+
+  static async open(options: FileStoreOptions): Promise<FileSessionStore> {
+    await mkdir(options.directory, { recursive: true, mode: 0o700 });
+    const info = await stat(options.directory);
+    if (!info.isDirectory()) throw new TypeError(`SESSION_FILE_DIR ${options.directory} is not a directory`);
+    return new FileSessionStore(options);
+  }
+
+  async get(id: string): Promise<SessionRecord | null> {
+    if (!isSessionId(id)) return null;
+    const content = await this.#read(id);
+    if (content === null) return null;
+    if (await this.#expired(id, content)) {
+      // Cleaned up on read as well as by the sweep; under the lock, so a concurrent write is not lost.
+      await this.#withLock(id, async () => {
+        const again = await this.#read(id);
+        if (again !== null && (await this.#expired(id, again))) await unlinkIfPresent(this.#path(id));
+      });
+      return null;
+    }
+    return content.record;
+  }
+
+  async set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean> {
+    if (!isSessionId(id)) throw new TypeError(`not a session id: ${JSON.stringify(id)}`);
+    return this.#withLock(id, async () => {
+      const current = await this.#read(id);
+      const live = current !== null && !(await this.#expired(id, current)) ? current : null;
+      if ((live?.record.version ?? null) !== expectedVersion) return false;
+      await this.#writeAtomically(id, fileContent(ttlSeconds, record));
+      return true;
+    });
+  }
+
+  async destroy(id: string): Promise<void> {
+    if (!isSessionId(id)) return;
+    // Under the lock: a write in progress must not put back a session that logout just ended.
+    await this.#withLock(id, () => unlinkIfPresent(this.#path(id)));
+  }
+
+  async touch(id: string, ttlSeconds: number): Promise<void> {
+    if (!isSessionId(id)) return;
+    const content = await this.#read(id);
+    if (content === null || (await this.#expired(id, content))) return;
+    if (content.ttlSeconds !== ttlSeconds) {
+      await this.#withLock(id, async () => {
+        const current = await this.#read(id);
+        if (current !== null) await this.#writeAtomically(id, fileContent(ttlSeconds, current.record));
+      });
+      return;
+    }
+    const seconds = this.#now() / 1000;
+    await utimes(this.#path(id), seconds, seconds).catch(ignoreMissing);
+  }
+
+  /** Removes expired sessions and what crashes left behind; returns how many sessions it removed. */
+  async sweep(): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.#directory)) {
+      const path = join(this.#directory, name);
+      if (name.endsWith('.tmp') || name.endsWith('.lock')) {
+        // Leftovers of a crash, judged by the real clock (locks are dated by the system, not by `now`).
+        const info = await stat(path).catch(() => null);
+        const maxAge = name.endsWith('.tmp') ? STALE_TEMP_MS : STALE_LOCK_MS;
+        if (info !== null && Date.now() - info.mtimeMs > maxAge) await unlinkIfPresent(path);
+        continue;
+      }
+      const id = name.slice(0, -'.json'.length);
+      if (!name.endsWith('.json') || !isSessionId(id)) continue;
+      const content = await this.#read(id);
+      if (content !== null && (await this.#expired(id, content))) {
+        await this.#withLock(id, async () => {
+          const again = await this.#read(id);
+          if (again !== null && (await this.#expired(id, again))) {
+            await unlinkIfPresent(path);
+            removed += 1;
+          }
+        });
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+  }
+
+  #path(id: string): string {
+    return join(this.#directory, `${id}.json`);
+  }
+
+  /** The file's content, or null if it is missing or not a session file. */
+  async #read(id: string): Promise<FileContent | null> {
+    let text: string;
+    try {
+      text = await readFile(this.#path(id), 'utf8');
+    } catch (error) {
+      ignoreMissing(error);
+      return null;
+    }
+    try {
+      const { ttlSeconds, record } = JSON.parse(text) as { ttlSeconds: unknown; record: unknown };
+      const decoded = recordFrom(record);
+      if (typeof ttlSeconds !== 'number' || decoded === null) return null;
+      return { ttlSeconds, record: decoded };
+    } catch {
+      return null;
+    }
+  }
+
+  async #expired(id: string, content: FileContent): Promise<boolean> {
+    const info = await stat(this.#path(id)).catch(() => null);
+    return info === null || info.mtimeMs + content.ttlSeconds * 1000 <= this.#now();
+  }
+
+  /** Temp file, fsync, rename: the steps that make a write all-or-nothing. */
+  async #writeAtomically(id: string, text: string): Promise<void> {
+    const temporary = join(this.#directory, `.${id}.${randomBytes(6).toString('hex')}.tmp`);
+    const file = await open(temporary, 'wx', 0o600);
+    try {
+      await file.writeFile(text);
+      const seconds = this.#now() / 1000;
+      await file.utimes(seconds, seconds);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, this.#path(id));
+  }
+
+  /** Runs `action` holding `<id>.lock`, which only one process can create at a time. */
+  async #withLock<T>(id: string, action: () => Promise<T>): Promise<T> {
+    const lock = join(this.#directory, `${id}.lock`);
+    const started = Date.now();
+    for (;;) {
+      try {
+        await (await open(lock, 'wx', 0o600)).close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const info = await stat(lock).catch(() => null);
+      if (info !== null && Date.now() - info.mtimeMs > STALE_LOCK_MS) {
+        await unlinkIfPresent(lock);
+        continue;
+      }
+      if (Date.now() - started > LOCK_WAIT_MS) throw new SessionStoreUnavailableError('filesystem', `session ${id.slice(0, 6)}… stayed locked`);
+      await new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 8));
+    }
+    try {
+      return await action();
+    } finally {
+      await unlinkIfPresent(lock);
+    }
+  }
+}
+
+/** A session file: its time to live beside the record, so expiry needs nothing but the file. */
+function fileContent(ttlSeconds: number, record: SessionRecord): string {
+  return `{"ttlSeconds":${ttlSeconds},"record":${encodeRecord(record)}}`;
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  await unlink(path).catch(ignoreMissing);
+}
+
+function ignoreMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+}

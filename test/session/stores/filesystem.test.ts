@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SessionStoreUnavailableError } from '../../../src/session/store.js';
+import { FileSessionStore } from '../../../src/session/stores/filesystem.js';
+import { runSessionStoreContract } from '../../contract/session-store.js';
+import { TestClock } from '../../helpers/server.js';
+
+const freshDir = () => join(mkdtempSync(join(tmpdir(), 'scratchpad-fs-')), 'sessions');
+const newId = () => randomBytes(32).toString('base64url');
+const record = (version = 1, data: Record<string, string> = { username: 'alice' }) => ({ data, permanent: false, version });
+
+runSessionStoreContract('FileSessionStore', async (clock) => ({
+  store: await FileSessionStore.open({ directory: freshDir(), now: clock.now, sweepIntervalMs: 0 }),
+  pass: async (seconds) => clock.advanceSeconds(seconds),
+}));
+
+test('FileSessionStore creates its directory 0700 and session files 0600', async () => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const id = newId();
+  await store.set(id, record(), 60, null);
+  assert.equal(statSync(directory).mode & 0o777, 0o700);
+  assert.equal(statSync(join(directory, `${id}.json`)).mode & 0o777, 0o600);
+  assert.deepEqual(readdirSync(directory), [`${id}.json`], 'no temporary or lock file is left behind');
+  await store.close();
+});
+
+test('FileSessionStore keeps sessions across a restart (a new instance on the same directory)', async () => {
+  const directory = freshDir();
+  const id = newId();
+  const first = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  await first.set(id, record(), 60, null);
+  await first.close();
+  const second = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  assert.deepEqual(await second.get(id), record());
+  await second.close();
+});
+
+test('FileSessionStore instances sharing a directory (as two processes would) still compare-and-set', async () => {
+  const directory = freshDir();
+  const stores = await Promise.all(Array.from({ length: 4 }, () => FileSessionStore.open({ directory, sweepIntervalMs: 0 })));
+  const id = newId();
+  await stores[0]!.set(id, record(1), 60, null);
+  const results = await Promise.all(stores.flatMap((store, index) => [store.set(id, record(2, { by: `${index}a` }), 60, 1), store.set(id, record(2, { by: `${index}b` }), 60, 1)]));
+  assert.equal(results.filter(Boolean).length, 1);
+  await Promise.all(stores.map((store) => store.close()));
+});
+
+test('FileSessionStore ignores a temporary file left by a crash mid-write, and the sweep removes it', async () => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const id = newId();
+  await store.set(id, record(1), 60, null);
+  // What kill -9 between "write temp" and "rename" leaves: a half-written temp file beside the good one.
+  const orphan = join(directory, `.${id}.deadbeef0000.tmp`);
+  writeFileSync(orphan, '{"ttlSeconds":60,"record":{"vers', { mode: 0o600 });
+  assert.deepEqual(await store.get(id), record(1), 'the session is the last complete write');
+  const old = (Date.now() - 120_000) / 1000;
+  utimesSync(orphan, old, old);
+  await store.sweep();
+  assert.deepEqual(readdirSync(directory), [`${id}.json`]);
+  await store.close();
+});
+
+test('FileSessionStore treats a damaged session file as no session', async () => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const id = newId();
+  for (const text of ['', 'not json', '{"ttlSeconds":"x","record":{}}', '{"ttlSeconds":60,"record":{"version":0,"permanent":false,"data":{}}}']) {
+    writeFileSync(join(directory, `${id}.json`), text, { mode: 0o600 });
+    assert.equal(await store.get(id), null, text);
+  }
+  await store.close();
+});
+
+test('FileSessionStore breaks a lock left by a process that died holding it', async () => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const id = newId();
+  const lock = join(directory, `${id}.lock`);
+  writeFileSync(lock, '');
+  const old = (Date.now() - 10_000) / 1000;
+  utimesSync(lock, old, old);
+  assert.equal(await store.set(id, record(), 60, null), true);
+  await store.close();
+});
+
+test('FileSessionStore answers SessionStoreUnavailableError when a live lock is never released', async (context) => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const id = newId();
+  const lock = join(directory, `${id}.lock`);
+  writeFileSync(lock, '');
+  // Keep the lock looking fresh, as a live (stuck) holder's would.
+  const keepFresh = setInterval(() => utimesSync(lock, new Date(), new Date()), 500);
+  context.after(() => clearInterval(keepFresh));
+  await assert.rejects(store.set(id, record(), 60, null), (error: unknown) => error instanceof SessionStoreUnavailableError && error.status === 503);
+  await store.close();
+});
+
+test('FileSessionStore.sweep() removes expired sessions and stale locks, and keeps live ones', async () => {
+  const clock = new TestClock();
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, now: clock.now, sweepIntervalMs: 0 });
+  const [short, long] = [newId(), newId()];
+  await store.set(short, record(), 10, null);
+  await store.set(long, record(), 100, null);
+  writeFileSync(join(directory, 'unrelated.txt'), 'left alone');
+  writeFileSync(join(directory, `${newId()}.lock`), '');
+  const old = (Date.now() - 10_000) / 1000;
+  for (const name of readdirSync(directory).filter((file) => file.endsWith('.lock'))) utimesSync(join(directory, name), old, old);
+  clock.advanceSeconds(11);
+  assert.equal(await store.sweep(), 1);
+  assert.deepEqual(readdirSync(directory).sort(), [`${long}.json`, 'unrelated.txt'].sort());
+  await store.close();
+});
+
+test('FileSessionStore sweeps on a timer when asked to', async () => {
+  const clock = new TestClock();
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, now: clock.now, sweepIntervalMs: 20 });
+  await store.set(newId(), record(), 1, null);
+  clock.advanceSeconds(2);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(readdirSync(directory), []);
+  await store.close();
+});
+
+test('FileSessionStore.touch() with a new time to live rewrites the file', async () => {
+  const clock = new TestClock();
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, now: clock.now, sweepIntervalMs: 0 });
+  const id = newId();
+  await store.set(id, record(), 10, null);
+  await store.touch(id, 100);
+  assert.match(readFileSync(join(directory, `${id}.json`), 'utf8'), /^\{"ttlSeconds":100,/);
+  clock.advanceSeconds(50);
+  assert.deepEqual(await store.get(id), record());
+  await store.close();
+});
+
+test('FileSessionStore refuses to write under an id that is not a session id', async () => {
+  const store = await FileSessionStore.open({ directory: freshDir(), sweepIntervalMs: 0 });
+  await assert.rejects(store.set('../escape', record(), 60, null), /not a session id/);
+  await store.close();
+});
+
+test('FileSessionStore.open() refuses a path that is a file', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'scratchpad-fs-')), 'file');
+  writeFileSync(file, '');
+  await assert.rejects(FileSessionStore.open({ directory: file }), /EEXIST|not a directory/);
+});
