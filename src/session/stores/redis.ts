@@ -1,0 +1,92 @@
+/**
+ * Redis store: server-side sessions in Redis, shared by every server process that connects to it.
+ *
+ * What: a `SessionStore` keeping each record as a JSON string under `scratchpad:session:<id>`,
+ * with Redis's own expiry (`SET … EX`, `EXPIRE`) as the time to live.
+ *
+ * Why: this is how sessions scale past one machine. Any number of server instances, behind any
+ * load balancer, see the same sessions; a restart of one loses nothing. Redis also does the expiry
+ * work: an expired key is never returned and is deleted by Redis itself.
+ *
+ * Compare-and-set runs as a small Lua script, because Redis runs a script atomically: no other
+ * command can slip in between reading the stored version and writing the new record. The script is
+ * sent once by its SHA-1 (`EVALSHA`); if Redis does not know it yet (`NOSCRIPT`, after a restart),
+ * it is sent in full (`EVAL`) and cached by Redis from then on.
+ *
+ * When Redis is down, every method throws `SessionStoreUnavailableError`: the request gets a 503
+ * that says so, the server stays up, and the client reconnects by itself (../../redis/client.ts).
+ *
+ * Spec: the SessionStore contract (../store.ts); Redis commands GET, SET (EX), DEL, EXPIRE, EVAL,
+ * EVALSHA (https://redis.io/docs/latest/commands/), and scripting atomicity (https://redis.io/docs/latest/develop/interact/programmability/eval-intro/).
+ *
+ * Not here: the protocol and the connection (../../redis/).
+ *
+ * Read next: ../../demo/app.ts, where every store serves the same three routes.
+ */
+import { createHash } from 'node:crypto';
+import { RedisClient, RedisReplyError, RedisUnavailableError } from '../../redis/client.js';
+import { decodeRecord, encodeRecord, isSessionId, SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../store.js';
+
+const KEY_PREFIX = 'scratchpad:session:';
+
+/**
+ * KEYS[1] the session key; ARGV[1] the expected version ("" for none); ARGV[2] the new record;
+ * ARGV[3] its time to live in seconds. Returns 1 if written, 0 if the stored version differed.
+ */
+const COMPARE_AND_SET = `
+local current = redis.call('GET', KEYS[1])
+local version = ''
+if current then version = tostring(cjson.decode(current)['version']) end
+if version ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+`;
+const COMPARE_AND_SET_SHA1 = createHash('sha1').update(COMPARE_AND_SET).digest('hex');
+
+export class RedisSessionStore implements SessionStore {
+  readonly name = 'redis';
+  readonly #client: RedisClient;
+
+  constructor(client: RedisClient) {
+    this.#client = client;
+  }
+
+  async get(id: string): Promise<SessionRecord | null> {
+    if (!isSessionId(id)) return null;
+    const text = await this.#command(['GET', KEY_PREFIX + id]);
+    return typeof text === 'string' ? decodeRecord(text) : null;
+  }
+
+  async set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean> {
+    if (!isSessionId(id)) throw new TypeError(`not a session id: ${JSON.stringify(id)}`);
+    const args = [1, KEY_PREFIX + id, expectedVersion === null ? '' : String(expectedVersion), encodeRecord(record), ttlSeconds];
+    try {
+      return (await this.#command(['EVALSHA', COMPARE_AND_SET_SHA1, ...args])) === 1;
+    } catch (error) {
+      if (!(error instanceof RedisReplyError && error.message.startsWith('NOSCRIPT'))) throw error;
+      return (await this.#command(['EVAL', COMPARE_AND_SET, ...args])) === 1;
+    }
+  }
+
+  async destroy(id: string): Promise<void> {
+    if (isSessionId(id)) await this.#command(['DEL', KEY_PREFIX + id]);
+  }
+
+  async touch(id: string, ttlSeconds: number): Promise<void> {
+    // EXPIRE on a missing (or expired) key does nothing, as the contract asks.
+    if (isSessionId(id)) await this.#command(['EXPIRE', KEY_PREFIX + id, ttlSeconds]);
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+
+  async #command(args: readonly (string | number)[]) {
+    try {
+      return await this.#client.command(args);
+    } catch (error) {
+      if (error instanceof RedisUnavailableError) throw new SessionStoreUnavailableError(`redis at ${this.#client.address}`, error.message);
+      throw error;
+    }
+  }
+}

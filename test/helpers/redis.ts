@@ -1,0 +1,61 @@
+// Starts a real redis-server on a free loopback port in a temporary directory, for tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Kills the server (SIGKILL: a crash, not a shutdown). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const directory = mkdtempSync(join(tmpdir(), 'scratchpad-redis-'));
+  let child: ChildProcess | null = null;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', directory, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+  if (options.password !== undefined) args.push('--requirepass', options.password);
+
+  async function launch(): Promise<void> {
+    const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) resolve();
+      };
+      started.stdout!.on('data', onData);
+      started.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+      setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000).unref();
+    });
+  }
+
+  async function kill(): Promise<void> {
+    const running = child;
+    child = null;
+    if (running === null || running.exitCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGKILL');
+    await exited;
+  }
+
+  await launch();
+  const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  return { port, url: `redis://${auth}127.0.0.1:${port}/0`, kill, restart: launch, stop: kill };
+}

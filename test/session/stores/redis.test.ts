@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { RedisClient } from '../../../src/redis/client.js';
+import { SessionStoreUnavailableError } from '../../../src/session/store.js';
+import { RedisSessionStore } from '../../../src/session/stores/redis.js';
+import { runSessionStoreContract } from '../../contract/session-store.js';
+import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { skipUnlessInstalled } from '../../helpers/tools.js';
+
+const skip = skipUnlessInstalled('redis-server', 'redis-server');
+const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
+
+describe('RedisSessionStore', { skip }, () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(() => redis.stop());
+
+  const newStore = () => new RedisSessionStore(new RedisClient({ host: '127.0.0.1', port: redis.port }));
+
+  // Redis keeps real time, so time passes by sleeping; the contract keeps those waits short.
+  runSessionStoreContract('RedisSessionStore', async () => ({ store: newStore(), pass: sleep }));
+
+  test('RedisSessionStore re-sends its script after Redis forgot it (NOSCRIPT)', async () => {
+    const store = newStore();
+    const id = randomBytes(32).toString('base64url');
+    assert.equal(await store.set(id, { data: {}, permanent: false, version: 1 }, 60, null), true);
+    const admin = new RedisClient({ host: '127.0.0.1', port: redis.port });
+    await admin.command(['SCRIPT', 'FLUSH']);
+    assert.equal(await store.set(id, { data: { a: 1 }, permanent: false, version: 2 }, 60, 1), true);
+    await Promise.all([store.close(), admin.close()]);
+  });
+
+  test('RedisSessionStore stores under a prefixed key with Redis expiry', async () => {
+    const store = newStore();
+    const admin = new RedisClient({ host: '127.0.0.1', port: redis.port });
+    const id = randomBytes(32).toString('base64url');
+    await store.set(id, { data: { a: 1 }, permanent: true, version: 1 }, 120, null);
+    const ttl = (await admin.command(['TTL', `scratchpad:session:${id}`])) as number;
+    assert.ok(ttl > 100 && ttl <= 120, `ttl ${ttl}`);
+    assert.deepEqual(JSON.parse((await admin.command(['GET', `scratchpad:session:${id}`])) as string), { version: 1, permanent: true, data: { a: 1 } });
+    await Promise.all([store.close(), admin.close()]);
+  });
+
+  test('RedisSessionStore refuses to write under an id that is not a session id', async () => {
+    const store = newStore();
+    await assert.rejects(store.set('a:b', { data: {}, permanent: false, version: 1 }, 60, null), /not a session id/);
+    await store.close();
+  });
+
+  test('RedisSessionStore throws SessionStoreUnavailableError (503) while Redis is down', async () => {
+    const store = newStore();
+    const id = randomBytes(32).toString('base64url');
+    await store.set(id, { data: {}, permanent: false, version: 1 }, 60, null);
+    await redis.kill();
+    await assert.rejects(store.get(id), (error: unknown) => error instanceof SessionStoreUnavailableError && error.status === 503 && /redis at 127\.0\.0\.1/.test(error.message));
+    await redis.restart();
+    await store.close();
+  });
+});
