@@ -24,6 +24,11 @@
  * | SESSION_COOKIE_SAMESITE      | Lax            | Strict, Lax or None (None needs SECURE)     |
  * | PERMANENT_SESSION_LIFETIME   | 2678400 (31 d) | seconds, 1–34560000 (400 days)              |
  * | SESSION_REFRESH_EACH_REQUEST | true           | true or false                               |
+ * | SESSION_TYPE                 | cookie         | cookie, memory, filesystem or redis         |
+ * | SESSION_IDLE_LIFETIME        | 86400 (1 d)    | seconds a volatile server-side session lives unused |
+ * | SESSION_MEMORY_MAX           | 10000          | most sessions the memory store keeps        |
+ * | SESSION_FILE_DIR             | .scratchpad-sessions | directory of the filesystem store     |
+ * | SESSION_REDIS_URL            | redis://127.0.0.1:6379/0 | redis://[[user]:password@]host[:port][/db] |
  * | ACCESS_LOG                   | true           | true or false                               |
  * | NODE_ENV                     | (none)         | "production" makes a weak SECRET_KEY fatal  |
  *
@@ -43,6 +48,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidCookieError, serializeSetCookie, type SameSite } from './http/cookie.js';
 import type { SessionCookieSettings } from './session/session.js';
+import type { RedisSettings, StoreSettings } from './session/backend.js';
 
 export interface Config {
   readonly host: string;
@@ -52,6 +58,8 @@ export interface Config {
   /** Older keys that still verify (key rotation). */
   readonly secretKeyFallbacks: readonly string[];
   readonly cookie: SessionCookieSettings;
+  /** Where sessions live: in the cookie, or in which server-side store. */
+  readonly store: StoreSettings;
   readonly accessLog: boolean;
   /** Things the operator should know but that do not stop the server, such as a generated key. */
   readonly warnings: readonly string[];
@@ -75,6 +83,11 @@ export const DEFAULT_LIFETIME_SECONDS = 31 * 24 * 60 * 60;
 /** RFC 6265bis §5.6.2: browsers cap Max-Age at 400 days, so a longer lifetime would be a lie. */
 export const MAX_LIFETIME_SECONDS = 400 * 24 * 60 * 60;
 export const MIN_PRODUCTION_KEY_BYTES = 32;
+/** A day: long enough for a working session with breaks, short enough that a forgotten one ends. */
+export const DEFAULT_IDLE_LIFETIME_SECONDS = 24 * 60 * 60;
+export const DEFAULT_MEMORY_MAX = 10_000;
+export const DEFAULT_FILE_DIR = '.scratchpad-sessions';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -90,6 +103,7 @@ export function loadConfig(env: Environment = process.env, cwd: string = process
     secretKey,
     secretKeyFallbacks: Object.freeze(secretKeyFallbacks),
     cookie,
+    store: readStoreSettings(env, cwd),
     accessLog: readBoolean(env, 'ACCESS_LOG', true),
     warnings: Object.freeze(warnings),
   });
@@ -151,6 +165,51 @@ const COOKIE_SETTING_PROBLEMS: Readonly<
     got: (settings) => settings.sameSite,
   },
 };
+
+function readStoreSettings(env: Environment, cwd: string): StoreSettings {
+  const types = ['cookie', 'memory', 'filesystem', 'redis'] as const;
+  const type = readString(env, 'SESSION_TYPE', 'cookie');
+  const match = types.find((option) => option === type.trim().toLowerCase());
+  if (match === undefined) throw new ConfigError('SESSION_TYPE', 'cookie, memory, filesystem or redis', type);
+  return Object.freeze({
+    type: match,
+    idleLifetimeSeconds: readInteger(env, 'SESSION_IDLE_LIFETIME', DEFAULT_IDLE_LIFETIME_SECONDS, 1, MAX_LIFETIME_SECONDS),
+    memoryMax: readInteger(env, 'SESSION_MEMORY_MAX', DEFAULT_MEMORY_MAX, 1, 100_000_000),
+    fileDirectory: resolve(cwd, readString(env, 'SESSION_FILE_DIR', DEFAULT_FILE_DIR)),
+    redis: readRedisUrl(env),
+  });
+}
+
+/** redis://[[username]:password@]host[:port][/db], read with the WHATWG URL parser. */
+function readRedisUrl(env: Environment): RedisSettings {
+  const text = readString(env, 'SESSION_REDIS_URL', DEFAULT_REDIS_URL);
+  const accepted = 'a URL like redis://127.0.0.1:6379/0 or redis://:password@host:6379/1';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('SESSION_REDIS_URL', accepted, redactPassword(text));
+  }
+  const db = url.pathname === '' || url.pathname === '/' ? '0' : url.pathname.slice(1);
+  if (url.protocol !== 'redis:' || url.hostname === '' || !/^[0-9]{1,5}$/.test(db) || url.search !== '' || url.hash !== '') {
+    throw new ConfigError('SESSION_REDIS_URL', accepted, redactPassword(text));
+  }
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  return Object.freeze({
+    // The URL parser keeps IPv6 brackets; node:net wants the bare address.
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? 6379 : Number(url.port),
+    db: Number(db),
+    ...(password === '' ? {} : { password }),
+    ...(username === '' ? {} : { username }),
+  });
+}
+
+/** A URL for an error message, without its password: error output ends up in logs. */
+function redactPassword(text: string): string {
+  return text.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
 
 function readSecretKeys(
   env: Environment,

@@ -56,7 +56,33 @@ export {
   type JsonValue,
   type LoadedSession,
   type SessionCookieSettings,
+  type SessionInspection,
   type SessionInterface,
 } from './session/session.js';
+export { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session/session-cookie.js';
 export { CookieSessionInterface } from './session/cookie-session.js';
+export {
+  decodeRecord,
+  encodeRecord,
+  isSessionId,
+  newSessionId,
+  recordFrom,
+  SessionStoreUnavailableError,
+  type SessionRecord,
+  type SessionStore,
+} from './session/store.js';
+export { ServerSessionInterface, type ServerSessionOptions } from './session/server-session.js';
+export { MemorySessionStore, type MemoryStoreOptions } from './session/stores/memory.js';
+export { FileSessionStore, type FileStoreOptions } from './session/stores/filesystem.js';
+export { encodeCommand, RespDecoder, RespError, RespProtocolError, type RespValue } from './redis/resp.js';
+export { RedisClient, RedisReplyError, RedisUnavailableError, type RedisClientOptions } from './redis/client.js';
+export { RedisSessionStore } from './session/stores/redis.js';
+export {
+  openSessionBackend,
+  type BackendOptions,
+  type RedisSettings,
+  type SessionBackend,
+  type SessionType,
+  type StoreSettings,
+} from './session/backend.js';
 export { ConfigError, DEFAULT_LIFETIME_SECONDS, DEVELOPMENT_KEY_FILE, loadConfig, type Config } from './config.js';

@@ -2,7 +2,8 @@
  * The entry point (`node dist/server.js`, `npm start`): configuration → application → listen,
  * and a graceful stop on Ctrl-C or SIGTERM.
  *
- * What: reads the environment (config.ts), builds the demo (demo/app.ts), serves it
+ * What: reads the environment (config.ts), opens the session backend (session/backend.ts),
+ * builds the demo (demo/app.ts), serves it
  * (http/serve.ts), prints the URL, and exits 0 once in-flight requests have finished.
  *
  * Why: starting and stopping are where servers lose requests. A deploy sends SIGTERM; a server
@@ -16,13 +17,13 @@
  *
  * Read next: ../README.md for configuration; src/README.md for the reading order.
  */
-import { ConfigError, closeGracefully, createHttpServer, loadConfig, type Config } from './index.js';
+import { ConfigError, closeGracefully, createHttpServer, loadConfig, openSessionBackend, type Config, type SessionBackend } from './index.js';
 import { createDemoApp } from './demo/app.js';
 
 /** How long in-flight requests get to finish after a stop signal, before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-function start(): void {
+async function start(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -33,7 +34,20 @@ function start(): void {
   }
   for (const warning of config.warnings) console.warn(`scratchpad: warning: ${warning}`);
 
-  const server = createHttpServer(createDemoApp(config), {
+  let backend: SessionBackend;
+  try {
+    backend = await openSessionBackend({
+      cookie: config.cookie,
+      store: config.store,
+      secrets: [config.secretKey, ...config.secretKeyFallbacks],
+      log: (message) => console.log(`scratchpad: ${message}`),
+    });
+  } catch (error) {
+    // Such as a SESSION_FILE_DIR that cannot be created.
+    console.error(`scratchpad: cannot open the ${config.store.type} session store: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const server = createHttpServer(createDemoApp({ sessions: backend.sessions, cookie: config.cookie }), {
     accessLog: config.accessLog ? (line) => console.log(line) : null,
     errorLog: (message) => console.error(`scratchpad: internal error: ${message}`),
   });
@@ -54,7 +68,8 @@ function start(): void {
     if (stopping) return;
     stopping = true;
     console.log(`scratchpad: ${signal} received, finishing requests in flight`);
-    void closeGracefully(server, SHUTDOWN_GRACE_MS).then((finished) => {
+    void closeGracefully(server, SHUTDOWN_GRACE_MS).then(async (finished) => {
+      await backend.close();
       if (!finished) console.error(`scratchpad: requests still open after ${SHUTDOWN_GRACE_MS} ms were cut off`);
       process.exit(finished ? 0 : 1);
     });
@@ -63,4 +78,4 @@ function start(): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-start();
+await start();

@@ -1,7 +1,7 @@
 /**
  * The demo application: Flask's session example (index, login, logout) on Scratchpad's library.
  *
- * What: `createDemoApp(config)` returns the `Application` that `server.ts` serves. It is the Flask
+ * What: `createDemoApp({ sessions, cookie })` returns the `Application` that `server.ts` serves. It is the Flask
  * quickstart's session example, route for route:
  *
  *     @app.route('/')                    → index()
@@ -25,22 +25,19 @@
  */
 import type { IncomingMessage } from 'node:http';
 import {
-  CookieSessionInterface,
   DEFAULT_FORM_LIMITS,
   HttpError,
   Router,
-  SessionTooLargeError,
-  Signer,
   htmlReply,
   readFormBody,
   redirectReply,
   requestPath,
   type Application,
-  type Config,
   type FormLimits,
   type LoadedSession,
   type Reply,
   type Session,
+  type SessionCookieSettings,
   type SessionInterface,
 } from '../index.js';
 import { errorPage, indexPage, loginPage } from './pages.js';
@@ -60,18 +57,16 @@ interface RequestContext {
 }
 
 export interface DemoOptions {
-  /** Milliseconds since the epoch; tests freeze it to check expiry without sleeping. */
-  readonly now?: () => number;
+  /** Where sessions live: cookie or server-side, the routes below do not know (session/backend.ts). */
+  readonly sessions: SessionInterface;
+  /** The session cookie's settings, which the inspector explains. */
+  readonly cookie: SessionCookieSettings;
   readonly formLimits?: FormLimits;
 }
 
-export function createDemoApp(config: Config, options: DemoOptions = {}): Application {
-  const now = options.now ?? Date.now;
+export function createDemoApp(options: DemoOptions): Application {
+  const { sessions, cookie } = options;
   const formLimits = options.formLimits ?? DEFAULT_FORM_LIMITS;
-  // The secret key signs every cookie. Whoever knows it can log in as anyone: that is why it must
-  // be long, random, and kept out of the code (config.ts reads it from the environment).
-  const signer = new Signer({ secrets: [config.secretKey, ...config.secretKeyFallbacks], salt: 'scratchpad.session', now });
-  const sessions: SessionInterface = new CookieSessionInterface(config.cookie, signer, now);
 
   /** GET / — greet the user if the session knows them, and show what the server sees. */
   function index({ session, loaded }: RequestContext): Reply {
@@ -79,11 +74,11 @@ export function createDemoApp(config: Config, options: DemoOptions = {}): Applic
     return htmlReply(
       200,
       indexPage(typeof username === 'string' ? username : null, {
-        cookieName: config.cookie.name,
+        cookieName: cookie.name,
         incoming: loaded.incoming,
         permanent: session.permanent,
-        lifetimeSeconds: config.cookie.lifetimeSeconds,
-        expiry: sessions.inspect(loaded).cookieExpiry,
+        lifetimeSeconds: cookie.lifetimeSeconds,
+        storage: sessions.inspect(loaded),
         data: session.toObject(),
       }),
     );
@@ -109,6 +104,8 @@ export function createDemoApp(config: Config, options: DemoOptions = {}): Applic
     if (problem !== null) return htmlReply(422, loginPage({ message: problem, username, remember }));
     session.set('username', username);
     session.permanent = remember;
+    // A new session id at login, so an id planted before it ("session fixation") is worthless.
+    session.regenerate();
     return redirectReply('/');
   }
 
@@ -128,8 +125,13 @@ export function createDemoApp(config: Config, options: DemoOptions = {}): Applic
     .post('/logout', logout);
 
   return async function application(request: IncomingMessage): Promise<Reply> {
-    // 1. Open.
-    const loaded = await sessions.open(request.headers.cookie);
+    // 1. Open. A bad cookie is an empty session; only a store that is down fails here (503).
+    let loaded: LoadedSession;
+    try {
+      loaded = await sessions.open(request.headers.cookie);
+    } catch (error) {
+      return errorReply(error);
+    }
     // 2. Dispatch, and 3. turn expected failures into pages.
     let reply: Reply;
     try {
@@ -137,11 +139,11 @@ export function createDemoApp(config: Config, options: DemoOptions = {}): Applic
     } catch (error) {
       reply = errorReply(error);
     }
-    // 4. Commit. A session too large for a cookie becomes an error page without Set-Cookie.
+    // 4. Commit. A session too large for a cookie (413) or a store that is down (503) becomes an
+    //    error page without Set-Cookie, so the browser keeps the cookie it had.
     try {
       reply = await sessions.commit(loaded, reply);
     } catch (error) {
-      if (!(error instanceof SessionTooLargeError)) throw error;
       reply = errorReply(error);
     }
     const rejection = loaded.incoming.rejection;
@@ -149,6 +151,7 @@ export function createDemoApp(config: Config, options: DemoOptions = {}): Applic
   };
 }
 
+/** An expected failure as a page; anything else is a bug, and goes on to become a 500. */
 function errorReply(error: unknown): Reply {
   if (!(error instanceof HttpError)) throw error;
   return htmlReply(error.status, errorPage(error.status, error.message), { ...error.headers, 'cache-control': 'no-store' });

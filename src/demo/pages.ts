@@ -18,7 +18,7 @@
  *
  * Read next: app.ts, which decides which page to show.
  */
-import { escapeHtml, formatSeconds, type IncomingCookie, type JsonValue } from '../index.js';
+import { escapeHtml, formatSeconds, type IncomingCookie, type JsonValue, type SessionInspection } from '../index.js';
 
 /** Escaped HTML: the only thing these functions concatenate. */
 class Html {
@@ -74,8 +74,8 @@ export interface InspectorView {
   readonly incoming: IncomingCookie;
   readonly permanent: boolean;
   readonly lifetimeSeconds: number;
-  /** When the browser will drop the cookie after this response; null while volatile. */
-  readonly expiry: Date | null;
+  /** Where the session is kept, and when the browser will drop the cookie. */
+  readonly storage: SessionInspection;
   readonly data: Readonly<Record<string, JsonValue>>;
 }
 
@@ -99,19 +99,25 @@ function inspectorSection(view: InspectorView): Html {
       ? html`yes, ${incoming.bytes} bytes, but <span class="error">rejected</span>: ${incoming.rejection}. The server treats it as no session.`
       : html`yes, ${incoming.bytes} of the 4096 bytes a browser keeps for one cookie`;
   const signed = incoming.signedAt === null ? html`` : html`<tr><th>Signed at</th><td>${incoming.signedAt.toUTCString()}</td></tr>`;
+  const { storage } = view;
+  const stored =
+    storage.cookieHolds === 'data'
+      ? html`in the cookie itself (<code>SESSION_TYPE=cookie</code>): signed, so it cannot be changed, but readable by whoever holds the cookie`
+      : html`on the server, in the <code>${storage.type}</code> store (${storage.storedBytes ?? 0} bytes); the cookie holds only a signed session id`;
   const kind = view.permanent
-    ? html`<strong>permanent</strong>: <code>Max-Age=${view.lifetimeSeconds}</code> (${formatSeconds(view.lifetimeSeconds)}), so the browser keeps it until ${view.expiry?.toUTCString() ?? 'its lifetime ends'}, across restarts`
+    ? html`<strong>permanent</strong>: <code>Max-Age=${view.lifetimeSeconds}</code> (${formatSeconds(view.lifetimeSeconds)}), so the browser keeps it until ${storage.cookieExpiry?.toUTCString() ?? 'its lifetime ends'}, across restarts`
     : html`<strong>volatile</strong>: no <code>Max-Age</code> or <code>Expires</code>, so the browser drops it when it closes (and the server refuses it after ${formatSeconds(view.lifetimeSeconds)} in any case)`;
   return html`<h2>What the server sees</h2>
 <table>
 <tr><th>Session cookie</th><td>${received}</td></tr>
 ${signed}
+<tr><th>Data kept</th><td>${stored}</td></tr>
 <tr><th>Kind</th><td>${kind}</td></tr>
 <tr><th>Decoded data</th><td><pre>${JSON.stringify(view.data, null, 2)}</pre></td></tr>
 </table>
 <p class="note">A <em>volatile</em> session lives in a cookie without an expiry date: the browser forgets it when it closes.
 Tick “Remember me” to make it <em>permanent</em>: the cookie then carries <code>Max-Age</code> and survives restarts for ${formatSeconds(view.lifetimeSeconds)}.</p>
-<p class="note">The data is signed, not encrypted: anyone holding the cookie can read it, but nobody without the secret key can change it.</p>`;
+${storage.cookieHolds === 'data' ? html`<p class="note">The data is signed, not encrypted: anyone holding the cookie can read it, but nobody without the secret key can change it.</p>` : html`<p class="note">The data never leaves the server, and logging out deletes it there: a copy of the old cookie is then worthless.</p>`}`;
 }
 
 export interface LoginForm {

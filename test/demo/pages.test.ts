@@ -7,7 +7,7 @@ const anonymous: InspectorView = {
   incoming: { present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null },
   permanent: false,
   lifetimeSeconds: 2678400,
-  expiry: null,
+  storage: { type: 'cookie', cookieHolds: 'data', storedBytes: null, cookieExpiry: null },
   data: {},
 };
 
@@ -35,13 +35,26 @@ test('indexPage() shows a permanent session with its Max-Age and expiry', () => 
     ...anonymous,
     incoming: { present: true, bytes: 130, rejection: null, signedAt: new Date(Date.UTC(2026, 10, 25, 12)), keyIndex: 0 },
     permanent: true,
-    expiry,
+    storage: { ...anonymous.storage, cookieExpiry: expiry },
     data: { username: 'alice' },
   });
   assert.match(html, /yes, 130 of the 4096 bytes/);
   assert.match(html, /<tr><th>Signed at<\/th><td>Wed, 25 Nov 2026 12:00:00 GMT<\/td><\/tr>/);
   assert.match(html, /<strong>permanent<\/strong>: <code>Max-Age=2678400<\/code> \(31 d\), so the browser keeps it until Sat, 26 Dec 2026 12:00:00 GMT/);
   assert.match(html, /<pre>\{\n {2}&quot;username&quot;: &quot;alice&quot;\n\}<\/pre>/);
+});
+
+test('indexPage() says where the data is kept: in the cookie, readable', () => {
+  const html = indexPage(null, anonymous);
+  assert.match(html, /<tr><th>Data kept<\/th><td>in the cookie itself \(<code>SESSION_TYPE=cookie<\/code>\): signed, so it cannot be changed, but readable/);
+  assert.match(html, /signed, not encrypted/);
+});
+
+test('indexPage() says where the data is kept: on the server, with its size', () => {
+  const html = indexPage('alice', { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', storedBytes: 57, cookieExpiry: null } });
+  assert.match(html, /on the server, in the <code>redis<\/code> store \(57 bytes\); the cookie holds only a signed session id/);
+  assert.match(html, /logging out deletes it there/);
+  assert.doesNotMatch(html, /signed, not encrypted/);
 });
 
 test('indexPage() shows why a cookie was rejected, escaped', () => {

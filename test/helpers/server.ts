@@ -3,24 +3,43 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDemoApp, type DemoOptions } from '../../src/demo/app.js';
-import { createHttpServer, loadConfig, type Config } from '../../src/index.js';
+import { createDemoApp } from '../../src/demo/app.js';
+import { createHttpServer, loadConfig, openSessionBackend, type Config, type FormLimits, type SessionStore } from '../../src/index.js';
 
 export const TEST_SECRET_KEY = 'test-secret-key-that-is-at-least-32-bytes-long';
 
 export interface RunningServer {
   readonly url: string;
   readonly config: Config;
+  /** The server-side store, or null in cookie mode. */
+  readonly store: SessionStore | null;
   readonly accessLog: string[];
   readonly errorLog: string[];
   close(): Promise<void>;
 }
 
-export async function startServer(env: Record<string, string> = {}, options: DemoOptions = {}): Promise<RunningServer> {
+export interface StartOptions {
+  /** Milliseconds since the epoch: a TestClock's `now` freezes time for the whole server. */
+  readonly now?: () => number;
+  readonly formLimits?: FormLimits;
+}
+
+/**
+ * Starts the demo exactly as server.ts does (configuration from an environment, the session
+ * backend it names, the demo app), on a free port of 127.0.0.1, in this process.
+ */
+export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningServer> {
   const config = loadConfig({ SECRET_KEY: TEST_SECRET_KEY, ...env }, mkdtempSync(join(tmpdir(), 'scratchpad-test-')));
   const accessLog: string[] = [];
   const errorLog: string[] = [];
-  const server = createHttpServer(createDemoApp(config, options), {
+  const backend = await openSessionBackend({
+    cookie: config.cookie,
+    store: config.store,
+    secrets: [config.secretKey, ...config.secretKeyFallbacks],
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  const app = createDemoApp({ sessions: backend.sessions, cookie: config.cookie, ...(options.formLimits === undefined ? {} : { formLimits: options.formLimits }) });
+  const server = createHttpServer(app, {
     accessLog: (line) => accessLog.push(line),
     errorLog: (message) => errorLog.push(message),
   });
@@ -29,13 +48,16 @@ export async function startServer(env: Record<string, string> = {}, options: Dem
   return {
     url: `http://127.0.0.1:${port}`,
     config,
+    store: backend.store,
     accessLog,
     errorLog,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      await backend.close();
+    },
   };
 }
 

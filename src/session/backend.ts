@@ -1,0 +1,103 @@
+/**
+ * Session backends: from SESSION_TYPE to a ready `SessionInterface`.
+ *
+ * What: `openSessionBackend()` builds the signer from the secret keys, opens the store SESSION_TYPE
+ * names (none for `cookie`), and returns the session interface with a `close()` for shutdown.
+ *
+ * Why: the application must not change when the storage does. Flask's example works the same on a
+ * signed cookie or, with Flask-Session, on Redis; here too the three routes in demo/app.ts are the
+ * same code in every mode, and this module is the only place that knows the modes exist.
+ *
+ * Which to choose:
+ * - `cookie`: no server state at all, any number of servers. Data readable by the user, at most
+ *   4 KB, and a session cannot be revoked before it expires.
+ * - `memory`: server-side, fastest, but one process only, and lost on restart. For development.
+ * - `filesystem`: server-side, survives restarts, shared by processes on one machine.
+ * - `redis`: server-side, shared by every server that reaches the Redis; what production uses.
+ *
+ * The secret key: it signs every cookie (data or id). Whoever knows it can forge any session, which
+ * is why it must be long, random, and kept out of the code (config.ts reads it from the environment).
+ *
+ * Spec: none.
+ *
+ * Not here: the stores (stores/), the configuration (../config.ts).
+ *
+ * Read next: ../demo/app.ts.
+ */
+import { Signer } from '../signing/signer.js';
+import { RedisClient } from '../redis/client.js';
+import { CookieSessionInterface } from './cookie-session.js';
+import { ServerSessionInterface } from './server-session.js';
+import type { SessionCookieSettings, SessionInterface } from './session.js';
+import type { SessionStore } from './store.js';
+import { FileSessionStore } from './stores/filesystem.js';
+import { MemorySessionStore } from './stores/memory.js';
+import { RedisSessionStore } from './stores/redis.js';
+
+export type SessionType = 'cookie' | 'memory' | 'filesystem' | 'redis';
+
+export interface RedisSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly db: number;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/** The store settings of the configuration (see ../config.ts for the variables and defaults). */
+export interface StoreSettings {
+  readonly type: SessionType;
+  readonly idleLifetimeSeconds: number;
+  readonly memoryMax: number;
+  readonly fileDirectory: string;
+  readonly redis: RedisSettings;
+}
+
+export interface BackendOptions {
+  readonly cookie: SessionCookieSettings;
+  readonly store: StoreSettings;
+  /** The current secret key first, then the fallbacks that still verify. */
+  readonly secrets: readonly string[];
+  readonly now?: () => number;
+  /** Start-up notes and store events (Redis lost and back). */
+  readonly log?: (message: string) => void;
+}
+
+export interface SessionBackend {
+  readonly sessions: SessionInterface;
+  /** The store behind server-side sessions; `null` for cookie sessions. */
+  readonly store: SessionStore | null;
+  close(): Promise<void>;
+}
+
+export async function openSessionBackend(options: BackendOptions): Promise<SessionBackend> {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? (() => {});
+  const signer = new Signer({ secrets: options.secrets, salt: 'scratchpad.session', now });
+  if (options.store.type === 'cookie') {
+    return { sessions: new CookieSessionInterface(options.cookie, signer, now), store: null, close: async () => {} };
+  }
+  const store = await openStore(options.store, now, log);
+  const sessions = new ServerSessionInterface({ settings: options.cookie, idleLifetimeSeconds: options.store.idleLifetimeSeconds, store, signer, now });
+  return { sessions, store, close: () => store.close() };
+}
+
+async function openStore(settings: StoreSettings, now: () => number, log: (message: string) => void): Promise<SessionStore> {
+  switch (settings.type) {
+    case 'memory':
+      log(`sessions: memory store (at most ${settings.memoryMax}); it belongs to this process alone and is lost on restart`);
+      return new MemorySessionStore({ maxEntries: settings.memoryMax, now });
+    case 'filesystem':
+      log(`sessions: filesystem store in ${settings.fileDirectory}`);
+      return FileSessionStore.open({ directory: settings.fileDirectory, now });
+    case 'redis': {
+      const client = new RedisClient({ ...settings.redis, log });
+      log(`sessions: redis store at ${client.address}, database ${settings.redis.db}`);
+      // Not fatal: the server starts, requests that need a session get a 503, and it recovers by itself.
+      await client.command(['PING']).catch((error: Error) => log(`sessions: redis is not reachable yet (${error.message}); requests with a session get 503 until it is`));
+      return new RedisSessionStore(client);
+    }
+    default:
+      throw new TypeError(`no session store is called ${JSON.stringify(settings.type)}`);
+  }
+}
