@@ -66,7 +66,7 @@ interface StoredState {
 
 const NO_COOKIE: IncomingCookie = Object.freeze({ present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null });
 /** Attempts at compare-and-set before giving up; each failure means another request just wrote. */
-const MAX_WRITE_ATTEMPTS = 10;
+const MAX_WRITE_ATTEMPTS = 20;
 const ID_BYTES = 32;
 
 export class ServerSessionInterface implements SessionInterface {
@@ -77,6 +77,8 @@ export class ServerSessionInterface implements SessionInterface {
   readonly #now: () => number;
   /** Keyed by the Session object, so the application never sees (or forges) the id or version. */
   readonly #stored = new WeakMap<Session, StoredState>();
+  /** Per session id, the tail of the queue of commits in progress in this process. */
+  readonly #commits = new Map<string, Promise<unknown>>();
 
   constructor(options: ServerSessionOptions) {
     this.#settings = options.settings;
@@ -117,7 +119,26 @@ export class ServerSessionInterface implements SessionInterface {
 
   async commit(loaded: LoadedSession, reply: Reply): Promise<Reply> {
     const accessed = loaded.session.accessed;
-    return withSessionHeaders(reply, accessed, await this.#save(loaded));
+    const stored = this.#stored.get(loaded.session);
+    const save = () => this.#save(loaded);
+    return withSessionHeaders(reply, accessed, await (stored === undefined ? save() : this.#oneAtATime(stored.id, save)));
+  }
+
+  /**
+   * Runs the commits of one session one after another within this process. Compare-and-set alone
+   * would be correct, but thirty requests of one page racing each other would retry in rounds;
+   * queueing them here leaves CAS to catch only the writers in *other* processes.
+   */
+  async #oneAtATime<T>(id: string, action: () => Promise<T>): Promise<T> {
+    const previous = this.#commits.get(id) ?? Promise.resolve();
+    const run = previous.then(action, action);
+    const tail = run.catch(() => {});
+    this.#commits.set(id, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#commits.get(id) === tail) this.#commits.delete(id);
+    }
   }
 
   inspect(loaded: LoadedSession): SessionInspection {
@@ -170,6 +191,8 @@ export class ServerSessionInterface implements SessionInterface {
       if (newer === null) return false;
       ({ data, permanent } = applyChanges(newer, session));
       expected = newer.version;
+      // Another process is writing too: a short random pause keeps the two from colliding in step.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
     }
     throw new HttpError(503, `the session was changed by ${MAX_WRITE_ATTEMPTS} other requests while this one saved it; try again`, { 'Retry-After': '1' });
   }

@@ -1,53 +1,16 @@
 // The entry point as a user runs it: `node server.js` in a child process, configured by environment.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { runServer, urlOf } from '../helpers/process.js';
 import { get, postForm, sessionCookieFrom, TEST_SECRET_KEY } from '../helpers/server.js';
 
-const SERVER = fileURLToPath(new URL('../../src/server.js', import.meta.url));
-
-interface Child {
-  readonly process: ChildProcessWithoutNullStreams;
-  stdout: string;
-  stderr: string;
-  readonly exit: Promise<number | null>;
-}
-
-function run(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'scratchpad-start-'))): Child {
-  // PATH and the coverage variable are passed on; nothing else leaks in from the test's environment.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => name === 'PATH' || name === 'NODE_V8_COVERAGE'));
-  const child = spawn(process.execPath, [SERVER], { cwd, env: { ...inherited, ...env } });
-  const result: Child = {
-    process: child,
-    stdout: '',
-    stderr: '',
-    exit: once(child, 'exit').then(([code]) => code as number | null),
-  };
-  child.stdout.on('data', (chunk: Buffer) => (result.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (result.stderr += chunk.toString()));
-  return result;
-}
-
-/** Waits for the startup line and returns the URL it prints. */
-async function urlOf(child: Child): Promise<string> {
-  for (let waited = 0; waited < 10_000; waited += 20) {
-    const match = /Scratchpad listening on (http:\/\/\S+)\//.exec(child.stdout);
-    if (match !== null) return match[1]!;
-    if (child.process.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`no startup line; stdout: ${child.stdout}; stderr: ${child.stderr}`);
-}
-
 test('PORT=0 picks a free port, the startup line prints the real URL, and SIGTERM exits 0', async () => {
-  const child = run({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY });
+  const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY });
   const url = await urlOf(child);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.doesNotMatch(url, /:0$/);
@@ -59,7 +22,7 @@ test('PORT=0 picks a free port, the startup line prints the real URL, and SIGTER
 });
 
 test('SIGINT lets a request in flight finish before exiting 0', async () => {
-  const child = run({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY });
+  const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY });
   const { port } = new URL(await urlOf(child));
   const body = 'username=alice';
   const socket = connect(Number(port), '127.0.0.1');
@@ -87,7 +50,7 @@ const badConfigurations: readonly { env: Record<string, string>; message: RegExp
 
 for (const { env, message } of badConfigurations) {
   test(`bad configuration ${JSON.stringify(env)} stops the server at start with exit code 2`, async () => {
-    const child = run({ SECRET_KEY: TEST_SECRET_KEY, PORT: '0', ...env });
+    const child = runServer({ SECRET_KEY: TEST_SECRET_KEY, PORT: '0', ...env });
     assert.equal(await child.exit, 2);
     assert.match(child.stderr, message);
     assert.doesNotMatch(child.stdout, /listening/);
@@ -98,7 +61,7 @@ test('a port already in use stops the server with a message naming HOST and PORT
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const { port } = blocker.address() as AddressInfo;
-  const child = run({ PORT: String(port), SECRET_KEY: TEST_SECRET_KEY });
+  const child = runServer({ PORT: String(port), SECRET_KEY: TEST_SECRET_KEY });
   assert.equal(await child.exit, 1);
   assert.match(child.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\(set HOST or PORT\\)`));
   blocker.close();
@@ -106,20 +69,20 @@ test('a port already in use stops the server with a message naming HOST and PORT
 
 test('without SECRET_KEY a development key is generated, kept, and logins survive a restart', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'scratchpad-devkey-'));
-  const first = run({ PORT: '0' }, cwd);
+  const first = runServer({ PORT: '0' }, cwd);
   const cookie = sessionCookieFrom(await postForm(`${await urlOf(first)}/login`, { username: 'alice', remember: 'on' }))!;
   assert.match(first.stderr, /warning: SECRET_KEY is not set: using the development key in .*\.scratchpad-dev-key/);
   first.process.kill('SIGTERM');
   assert.equal(await first.exit, 0);
 
-  const second = run({ PORT: '0' }, cwd);
+  const second = runServer({ PORT: '0' }, cwd);
   assert.match(await (await get(await urlOf(second), cookie)).text(), /Logged in as <strong>alice<\/strong>/);
   second.process.kill('SIGTERM');
   assert.equal(await second.exit, 0);
 });
 
 test('ACCESS_LOG=false turns the access log off', async () => {
-  const child = run({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, ACCESS_LOG: 'false' });
+  const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, ACCESS_LOG: 'false' });
   await get(await urlOf(child));
   child.process.kill('SIGTERM');
   assert.equal(await child.exit, 0);

@@ -1,0 +1,340 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseCookieHeader } from '../../src/http/cookie.js';
+import { HttpError } from '../../src/http/http-error.js';
+import { htmlReply, type Reply } from '../../src/http/reply.js';
+import { ServerSessionInterface } from '../../src/session/server-session.js';
+import type { LoadedSession, SessionCookieSettings } from '../../src/session/session.js';
+import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../../src/session/store.js';
+import { MemorySessionStore } from '../../src/session/stores/memory.js';
+import { Signer } from '../../src/signing/signer.js';
+import { TestClock } from '../helpers/server.js';
+
+const LIFETIME = 31 * 86400;
+const IDLE = 3600;
+const SETTINGS: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', lifetimeSeconds: LIFETIME, refreshEachRequest: true };
+
+/** Wraps a store and counts the calls, to check what is (and is not) written. */
+class CountingStore implements SessionStore {
+  readonly name = 'counting';
+  readonly calls = { get: 0, set: 0, destroy: 0, touch: 0 };
+  constructor(readonly inner: SessionStore) {}
+  get(id: string) {
+    this.calls.get += 1;
+    return this.inner.get(id);
+  }
+  set(id: string, record: SessionRecord, ttl: number, expected: number | null) {
+    this.calls.set += 1;
+    return this.inner.set(id, record, ttl, expected);
+  }
+  destroy(id: string) {
+    this.calls.destroy += 1;
+    return this.inner.destroy(id);
+  }
+  touch(id: string, ttl: number) {
+    this.calls.touch += 1;
+    return this.inner.touch(id, ttl);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+function setup(options: { settings?: Partial<SessionCookieSettings>; secrets?: string[]; store?: SessionStore } = {}) {
+  const clock = new TestClock();
+  const memory = new MemorySessionStore({ maxEntries: 100, now: clock.now, sweepIntervalMs: 0 });
+  const store = new CountingStore(options.store ?? memory);
+  const signer = new Signer({ secrets: options.secrets ?? ['current-key'], now: clock.now });
+  const sessions = new ServerSessionInterface({ settings: { ...SETTINGS, ...options.settings }, idleLifetimeSeconds: IDLE, store, signer, now: clock.now });
+  return { clock, memory, store, signer, sessions };
+}
+
+const page = htmlReply(200, '');
+
+function setCookieOf(reply: Reply): string | null {
+  const value = reply.headers['set-cookie'];
+  return value === undefined ? null : (value as string[])[0]!;
+}
+
+/** The `session=…` pair and the id inside it. */
+function pairOf(reply: Reply): { cookie: string; id: string } {
+  const header = setCookieOf(reply)!;
+  const cookie = header.split(';')[0]!;
+  return { cookie, id: parseCookieHeader(cookie).get('session')!.split('.')[0]! };
+}
+
+async function login(sessions: ServerSessionInterface, data: Record<string, string> = { username: 'alice' }, permanent = false) {
+  const loaded = await sessions.open(undefined);
+  for (const [key, value] of Object.entries(data)) loaded.session.set(key, value);
+  loaded.session.permanent = permanent;
+  loaded.session.regenerate();
+  return pairOf(await sessions.commit(loaded, page));
+}
+
+test('a new session gets a 256-bit random id in a signed cookie that carries no data', async () => {
+  const { sessions, memory } = setup();
+  const loaded = await sessions.open(undefined);
+  loaded.session.set('username', 'alice');
+  const reply = await sessions.commit(loaded, page);
+  const header = setCookieOf(reply)!;
+  assert.match(header, /^session=[A-Za-z0-9_-]{43}\.\d+\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/, 'volatile: no Max-Age');
+  assert.doesNotMatch(header, /alice|dXNlcm5hbWU/, 'neither the data nor its base64 is in the cookie');
+  const { id } = pairOf(reply);
+  assert.equal(Buffer.from(id, 'base64url').length, 32);
+  assert.deepEqual(await memory.get(id), { data: { username: 'alice' }, permanent: false, version: 1 });
+});
+
+test('open() loads the record named by a valid cookie', async () => {
+  const { sessions } = setup();
+  const { cookie } = await login(sessions, { username: 'alice', theme: 'dark' }, true);
+  const loaded = await sessions.open(cookie);
+  assert.equal(loaded.session.isNew, false);
+  assert.equal(loaded.session.permanent, true);
+  assert.deepEqual(loaded.session.toObject(), { username: 'alice', theme: 'dark' });
+  assert.equal(loaded.incoming.rejection, null);
+  assert.equal(loaded.incoming.keyIndex, 0);
+});
+
+test('an unchanged session is not written, only touched; a volatile one gets no new cookie', async () => {
+  const { sessions, store } = setup();
+  const { cookie } = await login(sessions);
+  const before = { ...store.calls };
+  const loaded = await sessions.open(cookie);
+  loaded.session.get('username');
+  const reply = await sessions.commit(loaded, page);
+  assert.equal(setCookieOf(reply), null);
+  assert.equal(store.calls.set, before.set, 'no write');
+  assert.equal(store.calls.touch, before.touch + 1, 'its idle time restarted');
+  assert.equal(reply.headers['vary'], 'Cookie');
+});
+
+test('a volatile session expires in the store after SESSION_IDLE_LIFETIME without requests', async () => {
+  const { sessions, clock } = setup();
+  const { cookie } = await login(sessions);
+  clock.advanceSeconds(IDLE - 10);
+  await sessions.commit(await sessions.open(cookie), page); // a request: touched
+  clock.advanceSeconds(IDLE - 10);
+  assert.equal((await sessions.open(cookie)).session.get('username'), 'alice', 'alive: idle less than the limit');
+  clock.advanceSeconds(IDLE + 1);
+  const loaded = await sessions.open(cookie);
+  assert.equal(loaded.session.size, 0);
+  assert.match(loaded.incoming.rejection ?? '', /UnknownSession/);
+});
+
+test('a permanent session lives PERMANENT_SESSION_LIFETIME in the store and its cookie slides on each request', async () => {
+  const { sessions, clock, store } = setup();
+  const { cookie, id } = await login(sessions, { username: 'alice' }, true);
+  clock.advanceSeconds(IDLE * 2);
+  const reply = await sessions.commit(await sessions.open(cookie), page);
+  const refreshed = pairOf(reply);
+  assert.equal(refreshed.id, id, 'same id, re-signed');
+  assert.match(setCookieOf(reply)!, new RegExp(`Max-Age=${LIFETIME}; Expires=${new Date(clock.milliseconds + LIFETIME * 1000).toUTCString()}`));
+  clock.advanceSeconds(LIFETIME - 60);
+  assert.equal((await store.inner.get(id))?.data['username'], 'alice');
+});
+
+test('regenerate() (login) issues a new id, keeps the data, and destroys the old record', async () => {
+  const { sessions, memory } = setup();
+  const first = await login(sessions, { cart: 'apple' });
+  const loaded = await sessions.open(first.cookie);
+  loaded.session.set('username', 'alice');
+  loaded.session.regenerate();
+  const second = pairOf(await sessions.commit(loaded, page));
+  assert.notEqual(second.id, first.id);
+  assert.deepEqual((await memory.get(second.id))?.data, { cart: 'apple', username: 'alice' });
+  assert.equal(await memory.get(first.id), null);
+  const replay = await sessions.open(first.cookie);
+  assert.equal(replay.session.size, 0, 'the pre-login id is worthless');
+});
+
+test('logout destroys the record, deletes the cookie, and a replayed cookie finds nothing', async () => {
+  const { sessions, memory } = setup();
+  const { cookie, id } = await login(sessions);
+  const loaded = await sessions.open(cookie);
+  loaded.session.delete('username');
+  const reply = await sessions.commit(loaded, page);
+  assert.equal(setCookieOf(reply), 'session=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax');
+  assert.equal(await memory.get(id), null);
+  const replay = await sessions.open(cookie);
+  assert.equal(replay.session.size, 0);
+  assert.match(replay.incoming.rejection ?? '', /UnknownSession: the store has no live session with this id/);
+});
+
+test('an unknown id is never adopted: the new session gets a fresh id', async () => {
+  const { sessions, signer } = setup();
+  const madeUp = Buffer.alloc(32, 7);
+  const cookie = `session=${signer.sign('session', madeUp)}`;
+  const loaded = await sessions.open(cookie);
+  assert.equal(loaded.session.isNew, true);
+  loaded.session.set('username', 'victim');
+  const { id } = pairOf(await sessions.commit(loaded, page));
+  assert.notEqual(id, madeUp.toString('base64url'));
+});
+
+test('a forged or malformed cookie costs no store lookup', async () => {
+  const { sessions, store } = setup();
+  for (const cookie of ['session=garbage', `session=${new Signer({ secrets: ['other'] }).sign('session', Buffer.alloc(32))}`]) {
+    const loaded = await sessions.open(cookie);
+    assert.equal(loaded.session.size, 0);
+    assert.match(loaded.incoming.rejection ?? '', /MalformedSignature|BadSignature/);
+  }
+  assert.equal(store.calls.get, 0);
+});
+
+test('a signed payload that is not a 32-byte id is refused', async () => {
+  const { sessions, signer } = setup();
+  const loaded = await sessions.open(`session=${signer.sign('session', 'short')}`);
+  assert.match(loaded.incoming.rejection ?? '', /MalformedSessionId: session id is 5 bytes, not 32/);
+});
+
+test('two concurrent requests that change different keys both keep their change (no lost update)', async () => {
+  const { sessions, memory } = setup();
+  const { cookie, id } = await login(sessions);
+  const [first, second] = await Promise.all([sessions.open(cookie), sessions.open(cookie)]);
+  first!.session.set('cart', ['apple']);
+  second!.session.set('theme', 'dark');
+  await Promise.all([sessions.commit(first!, page), sessions.commit(second!, page)]);
+  const record = await memory.get(id);
+  assert.deepEqual(record?.data, { username: 'alice', cart: ['apple'], theme: 'dark' });
+  assert.equal(record?.version, 3);
+});
+
+test('a concurrent removal and a concurrent addition both survive the merge', async () => {
+  const { sessions, memory } = setup();
+  const { cookie, id } = await login(sessions, { username: 'alice', flash: 'Welcome!' });
+  const [reader, writer] = await Promise.all([sessions.open(cookie), sessions.open(cookie)]);
+  reader!.session.delete('flash');
+  writer!.session.set('__proto__', 'still a key');
+  await sessions.commit(writer!, page);
+  await sessions.commit(reader!, page);
+  const data = (await memory.get(id))!.data;
+  assert.deepEqual(Object.keys(data).sort(), ['__proto__', 'username']);
+});
+
+test('when two requests change the same key, the later write wins for that key', async () => {
+  const { sessions, memory } = setup();
+  const { cookie, id } = await login(sessions);
+  const [first, second] = await Promise.all([sessions.open(cookie), sessions.open(cookie)]);
+  first!.session.set('theme', 'light');
+  second!.session.set('theme', 'dark');
+  await sessions.commit(first!, page);
+  await sessions.commit(second!, page);
+  assert.equal((await memory.get(id))!.data['theme'], 'dark');
+});
+
+test('a merge keeps the newer permanent flag unless this request changed it', async () => {
+  const { sessions, memory } = setup();
+  const { cookie, id } = await login(sessions);
+  const [flagger, other] = await Promise.all([sessions.open(cookie), sessions.open(cookie)]);
+  flagger!.session.permanent = true;
+  other!.session.set('theme', 'dark');
+  const flagReply = await sessions.commit(flagger!, page);
+  assert.match(setCookieOf(flagReply)!, /Max-Age=/, 'the cookie is re-sent when the flag changes');
+  await sessions.commit(other!, page);
+  assert.equal((await memory.get(id))!.permanent, true);
+});
+
+test('a change to a session that another request ended does not resurrect it', async () => {
+  const { sessions, memory } = setup();
+  const { cookie, id } = await login(sessions);
+  const [logout, late] = await Promise.all([sessions.open(cookie), sessions.open(cookie)]);
+  logout!.session.clear();
+  late!.session.set('cart', ['apple']);
+  await sessions.commit(logout!, page);
+  const reply = await sessions.commit(late!, page);
+  assert.equal(await memory.get(id), null);
+  assert.match(setCookieOf(reply)!, /^session=; Max-Age=0/);
+});
+
+test('endless write conflicts end in a 503 instead of a loop', async () => {
+  const clock = new TestClock();
+  const memory = new MemorySessionStore({ maxEntries: 10, now: clock.now, sweepIntervalMs: 0 });
+  // A store where someone else always wrote just before us.
+  const contended: SessionStore = {
+    name: 'contended',
+    get: (id) => memory.get(id),
+    set: async (id, record, ttl, expected) => {
+      if (expected === null) return memory.set(id, record, ttl, expected);
+      const current = (await memory.get(id))!;
+      await memory.set(id, { ...current, version: current.version + 1 }, ttl, current.version);
+      return false;
+    },
+    destroy: (id) => memory.destroy(id),
+    touch: (id, ttl) => memory.touch(id, ttl),
+    close: () => memory.close(),
+  };
+  const { sessions } = setup({ store: contended });
+  const { cookie } = await login(sessions);
+  const loaded = await sessions.open(cookie);
+  loaded.session.set('x', 1);
+  await assert.rejects(sessions.commit(loaded, page), (error: unknown) => error instanceof HttpError && error.status === 503);
+});
+
+test('a cookie verified by a fallback key is re-sent signed with the current key, same id', async () => {
+  const clock = new TestClock();
+  const memory = new MemorySessionStore({ maxEntries: 10, now: clock.now, sweepIntervalMs: 0 });
+  const old = setup({ secrets: ['old-key'], store: memory });
+  const { cookie, id } = await login(old.sessions);
+  const rotated = setup({ secrets: ['new-key', 'old-key'], store: memory });
+  const loaded: LoadedSession = await rotated.sessions.open(cookie);
+  assert.equal(loaded.incoming.keyIndex, 1);
+  const fresh = pairOf(await rotated.sessions.commit(loaded, page));
+  assert.equal(fresh.id, id);
+  const current = setup({ secrets: ['new-key'], store: memory });
+  assert.equal((await current.sessions.open(fresh.cookie)).session.get('username'), 'alice');
+});
+
+test('without SESSION_REFRESH_EACH_REQUEST an unchanged permanent session is neither touched nor re-sent', async () => {
+  const { sessions, store } = setup({ settings: { refreshEachRequest: false } });
+  const { cookie } = await login(sessions, { username: 'alice' }, true);
+  const before = { ...store.calls };
+  const reply = await sessions.commit(await sessions.open(cookie), page);
+  assert.equal(setCookieOf(reply), null);
+  assert.equal(store.calls.touch, before.touch);
+});
+
+test('a session emptied before it was ever stored just deletes the cookie', async () => {
+  const { sessions, store } = setup();
+  const loaded = await sessions.open(undefined);
+  loaded.session.set('a', 1);
+  loaded.session.delete('a');
+  assert.match(setCookieOf(await sessions.commit(loaded, page))!, /^session=; Max-Age=0/);
+  assert.equal(store.calls.set + store.calls.destroy, 0);
+  const untouched = await sessions.open(undefined);
+  assert.equal(setCookieOf(await sessions.commit(untouched, page)), null);
+});
+
+test('inspect() says the cookie holds an id and how large the stored data is', async () => {
+  const { sessions } = setup();
+  const { cookie } = await login(sessions, { username: 'alice' }, true);
+  const loaded = await sessions.open(cookie);
+  const inspection = sessions.inspect(loaded);
+  assert.equal(inspection.type, 'counting');
+  assert.equal(inspection.cookieHolds, 'id');
+  assert.equal(inspection.storedBytes, Buffer.byteLength('{"version":1,"permanent":true,"data":{"username":"alice"}}'));
+  assert.ok(inspection.cookieExpiry instanceof Date);
+});
+
+test('a store that is down makes open() throw SessionStoreUnavailableError', async () => {
+  const down: SessionStore = {
+    name: 'down',
+    get: () => Promise.reject(new SessionStoreUnavailableError('down', 'connection refused')),
+    set: () => Promise.reject(new SessionStoreUnavailableError('down', 'connection refused')),
+    destroy: async () => {},
+    touch: async () => {},
+    close: async () => {},
+  };
+  const working = setup();
+  const { cookie } = await login(working.sessions);
+  const { sessions } = setup({ store: down });
+  await assert.rejects(sessions.open(cookie), (error: unknown) => error instanceof SessionStoreUnavailableError && error.status === 503);
+  assert.equal((await sessions.open(undefined)).session.size, 0, 'no cookie: no store needed');
+});
+
+test('a fresh id colliding with an existing record is reported as a bug', async () => {
+  const refusing: SessionStore = { name: 'refusing', get: async () => null, set: async () => false, destroy: async () => {}, touch: async () => {}, close: async () => {} };
+  const { sessions } = setup({ store: refusing });
+  const loaded = await sessions.open(undefined);
+  loaded.session.set('a', 1);
+  await assert.rejects(sessions.commit(loaded, page), /already had a record for a fresh random id/);
+});
