@@ -166,3 +166,74 @@ test('loadConfig() says so when the development key file cannot be written', () 
     (error: unknown) => error instanceof ConfigError && error.variable === 'SECRET_KEY' && /must be writable/.test(error.message),
   );
 });
+
+test('loadConfig() defaults to cookie sessions with documented store settings', () => {
+  const dir = freshDir();
+  const { store } = loadConfig({ SECRET_KEY: STRONG }, dir);
+  assert.deepEqual(store, {
+    type: 'cookie',
+    idleLifetimeSeconds: 86400,
+    memoryMax: 10000,
+    fileDirectory: join(dir, '.scratchpad-sessions'),
+    redis: { host: '127.0.0.1', port: 6379, db: 0 },
+  });
+});
+
+test('loadConfig() reads the store settings', () => {
+  const { store } = loadConfig(
+    {
+      SECRET_KEY: STRONG,
+      SESSION_TYPE: 'Redis',
+      SESSION_IDLE_LIFETIME: '600',
+      SESSION_MEMORY_MAX: '5',
+      SESSION_FILE_DIR: '/var/lib/sessions',
+      SESSION_REDIS_URL: 'redis://app:p%40ss@redis.internal:6380/2',
+    },
+    freshDir(),
+  );
+  assert.deepEqual(store, {
+    type: 'redis',
+    idleLifetimeSeconds: 600,
+    memoryMax: 5,
+    fileDirectory: '/var/lib/sessions',
+    redis: { host: 'redis.internal', port: 6380, db: 2, username: 'app', password: 'p@ss' },
+  });
+});
+
+const redisUrlCases: readonly { url: string; want: Record<string, unknown> }[] = [
+  { url: 'redis://localhost', want: { host: 'localhost', port: 6379, db: 0 } },
+  { url: 'redis://:secret@127.0.0.1:7000', want: { host: '127.0.0.1', port: 7000, db: 0, password: 'secret' } },
+  { url: 'redis://[::1]:6379/3', want: { host: '::1', port: 6379, db: 3 } },
+];
+
+for (const { url, want } of redisUrlCases) {
+  test(`loadConfig() reads SESSION_REDIS_URL=${url}`, () => {
+    assert.deepEqual(loadConfig({ SECRET_KEY: STRONG, SESSION_REDIS_URL: url }, freshDir()).store.redis, want);
+  });
+}
+
+const badStoreCases: readonly { env: Record<string, string>; variable: string; message: RegExp }[] = [
+  { env: { SESSION_TYPE: 'mongo' }, variable: 'SESSION_TYPE', message: /cookie, memory, filesystem or redis, got "mongo"/ },
+  { env: { SESSION_IDLE_LIFETIME: '0' }, variable: 'SESSION_IDLE_LIFETIME', message: /from 1 to/ },
+  { env: { SESSION_MEMORY_MAX: 'lots' }, variable: 'SESSION_MEMORY_MAX', message: /whole number/ },
+  { env: { SESSION_REDIS_URL: 'http://127.0.0.1:6379' }, variable: 'SESSION_REDIS_URL', message: /redis:\/\/127\.0\.0\.1:6379\/0/ },
+  { env: { SESSION_REDIS_URL: 'not a url' }, variable: 'SESSION_REDIS_URL', message: /got "not a url"/ },
+  { env: { SESSION_REDIS_URL: 'redis://host/db' }, variable: 'SESSION_REDIS_URL', message: /URL like/ },
+  { env: { SESSION_REDIS_URL: 'redis://host/0?x=1' }, variable: 'SESSION_REDIS_URL', message: /URL like/ },
+];
+
+for (const { env, variable, message } of badStoreCases) {
+  test(`loadConfig() stops on ${variable}=${JSON.stringify(Object.values(env)[0])}`, () => {
+    assert.throws(
+      () => loadConfig({ SECRET_KEY: STRONG, ...env }, freshDir()),
+      (error: unknown) => error instanceof ConfigError && error.variable === variable && message.test(error.message),
+    );
+  });
+}
+
+test('loadConfig() never prints the Redis password in an error', () => {
+  assert.throws(
+    () => loadConfig({ SECRET_KEY: STRONG, SESSION_REDIS_URL: 'redis://user:hunter2@host/x' }, freshDir()),
+    (error: unknown) => error instanceof ConfigError && !error.message.includes('hunter2') && error.message.includes('user:***@'),
+  );
+});

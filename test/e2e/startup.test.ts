@@ -88,3 +88,12 @@ test('ACCESS_LOG=false turns the access log off', async () => {
   assert.equal(await child.exit, 0);
   assert.doesNotMatch(child.stdout, /^GET \//m);
 });
+
+test('a session store that cannot be opened stops the server with a message naming it', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'scratchpad-start-')), 'not-a-directory');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(file, '');
+  const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: file });
+  assert.equal(await child.exit, 1);
+  assert.match(child.stderr, /cannot open the filesystem session store: .*(EEXIST|not a directory)/);
+});

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openSessionBackend, type StoreSettings } from '../../src/session/backend.js';
+import { CookieSessionInterface } from '../../src/session/cookie-session.js';
+import { ServerSessionInterface } from '../../src/session/server-session.js';
+import type { SessionCookieSettings } from '../../src/session/session.js';
+
+const cookie: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', lifetimeSeconds: 3600, refreshEachRequest: true };
+const store = (settings: Partial<StoreSettings>): StoreSettings => ({
+  type: 'cookie',
+  idleLifetimeSeconds: 60,
+  memoryMax: 10,
+  fileDirectory: join(mkdtempSync(join(tmpdir(), 'scratchpad-backend-')), 'sessions'),
+  redis: { host: '127.0.0.1', port: 6379, db: 0 },
+  ...settings,
+});
+
+test('openSessionBackend() for SESSION_TYPE=cookie needs no store', async () => {
+  const backend = await openSessionBackend({ cookie, store: store({}), secrets: ['k'] });
+  assert.ok(backend.sessions instanceof CookieSessionInterface);
+  assert.equal(backend.store, null);
+  await backend.close();
+});
+
+test('openSessionBackend() for SESSION_TYPE=memory warns that it is per-process', async () => {
+  const lines: string[] = [];
+  const backend = await openSessionBackend({ cookie, store: store({ type: 'memory' }), secrets: ['k'], log: (line) => lines.push(line) });
+  assert.ok(backend.sessions instanceof ServerSessionInterface);
+  assert.equal(backend.store?.name, 'memory');
+  assert.match(lines.join('\n'), /at most 10\); it belongs to this process alone and is lost on restart/);
+  await backend.close();
+});
+
+test('openSessionBackend() for SESSION_TYPE=filesystem creates the directory', async () => {
+  const settings = store({ type: 'filesystem' });
+  const backend = await openSessionBackend({ cookie, store: settings, secrets: ['k'] });
+  assert.equal(backend.store?.name, 'filesystem');
+  assert.ok(statSync(settings.fileDirectory).isDirectory());
+  await backend.close();
+});
+
+test('openSessionBackend() for SESSION_TYPE=redis starts even when Redis cannot be reached, and says so', async () => {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  const lines: string[] = [];
+  const backend = await openSessionBackend({ cookie, store: store({ type: 'redis', redis: { host: '127.0.0.1', port, db: 0 } }), secrets: ['k'], log: (line) => lines.push(line) });
+  assert.equal(backend.store?.name, 'redis');
+  assert.match(lines.join('\n'), new RegExp(`redis store at 127\\.0\\.0\\.1:${port}, database 0`));
+  assert.match(lines.join('\n'), /redis is not reachable yet .*; requests with a session get 503 until it is/);
+  await backend.close();
+});
+
+test('openSessionBackend() refuses an unknown type', async () => {
+  await assert.rejects(openSessionBackend({ cookie, store: store({ type: 'mongo' as never }), secrets: ['k'] }), /no session store is called "mongo"/);
+});
