@@ -22,7 +22,7 @@
  *
  * Not here: the stores (stores/), the configuration (../config.ts).
  *
- * Read next: ../demo/app.ts.
+ * Read next: ../demo/pages.ts, then ../demo/app.ts, where three routes use a session without knowing where it lives.
  */
 import { Signer } from '../signing/signer.js';
 import { RedisClient } from '../redis/client.js';

@@ -21,7 +21,7 @@
  *
  * Not here: signing (../signing/signer.ts), header syntax (../http/cookie.ts).
  *
- * Read next: ../demo/pages.ts, then ../demo/app.ts, where three routes use a session without knowing it is a cookie.
+ * Read next: store.ts, for what changes when the data moves to the server.
  */
 import { CookieTooLargeError, parseCookieHeader, serializeSetCookie } from '../http/cookie.js';
 import type { Reply } from '../http/reply.js';

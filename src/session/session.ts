@@ -28,7 +28,7 @@
  *
  * Not here: the encoding (cookie-session.ts), cookies on the wire (../http/cookie.ts).
  *
- * Read next: cookie-session.ts, which stores the whole session in a signed cookie.
+ * Read next: session-cookie.ts, how every backend writes the cookie itself.
  */
 import type { SameSite } from '../http/cookie.js';
 import { HttpError } from '../http/http-error.js';

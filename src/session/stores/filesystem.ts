@@ -24,7 +24,7 @@
  *
  * Not here: sharing between machines (redis.ts; a network filesystem's locking cannot be trusted).
  *
- * Read next: ../../redis/resp.ts, then redis.ts.
+ * Read next: ../../redis/resp.ts, the protocol the Redis store speaks.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';

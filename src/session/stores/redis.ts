@@ -21,7 +21,7 @@
  *
  * Not here: the protocol and the connection (../../redis/).
  *
- * Read next: ../../demo/app.ts, where every store serves the same three routes.
+ * Read next: ../backend.ts, which picks a store from SESSION_TYPE.
  */
 import { createHash } from 'node:crypto';
 import { RedisClient, RedisReplyError, RedisUnavailableError } from '../../redis/client.js';

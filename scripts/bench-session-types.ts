@@ -1,0 +1,100 @@
+/**
+ * Benchmark: GET / with a valid session, in every SESSION_TYPE, against cookie sessions in the same run.
+ *
+ *   npm run bench:session-types            (needs redis-server for the redis row; skipped otherwise)
+ *
+ * Each mode runs the real server (dist/server.js) in a child process, pinned to CPU 0 with taskset
+ * where available, while this process generates load from the other core. The table gives
+ * requests per second, latency, and the ratio to cookie mode measured minutes earlier on the same
+ * machine: absolute numbers depend on the machine, ratios much less.
+ *
+ * It then measures the memory store's heap use at 100,000 sessions (bytes per session).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MemorySessionStore, newSessionId } from '../src/index.js';
+import { runLoad, type LoadResult } from './load.js';
+
+const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
+async function startServer(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
+  const command = hasTool('taskset') ? ['taskset', '-c', '0', process.execPath, SERVER] : [process.execPath, SERVER];
+  const child = spawn(command[0]!, command.slice(1), {
+    env: { PATH: process.env['PATH'] ?? '', PORT: '0', ACCESS_LOG: 'false', SECRET_KEY: 'benchmark-secret-key-of-at-least-32-bytes', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)\//.exec(output);
+      if (match !== null) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+  return { url, stop: () => new Promise((resolve) => (child.kill('SIGTERM'), child.once('exit', () => resolve()))) };
+}
+
+async function startRedis(): Promise<{ url: string; stop: () => void } | null> {
+  if (!hasTool('redis-server')) return null;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'bench-redis-'))], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
+  return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGKILL') };
+}
+
+async function measure(name: string, env: Record<string, string>): Promise<LoadResult & { name: string }> {
+  const server = await startServer(env);
+  try {
+    const login = await fetch(`${server.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=benchmark',
+    });
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    await runLoad(`${server.url}/`, { connections: CONNECTIONS, seconds: 1, headers: { cookie } }); // warm-up
+    return { name, ...(await runLoad(`${server.url}/`, { connections: CONNECTIONS, seconds: SECONDS, headers: { cookie } })) };
+  } finally {
+    await server.stop();
+  }
+}
+
+function memoryStoreBytesPerSession(count: number): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const store = new MemorySessionStore({ maxEntries: count, sweepIntervalMs: 0 });
+  for (let index = 0; index < count; index += 1) {
+    void store.set(newSessionId().toString('base64url'), { data: { username: `user-${index}` }, permanent: false, version: 1 }, 3600, null);
+  }
+  gc();
+  const bytes = (process.memoryUsage().heapUsed - before) / count;
+  void store.close();
+  return bytes;
+}
+
+const redis = await startRedis();
+const directory = join(mkdtempSync(join(tmpdir(), 'bench-fs-')), 'sessions');
+const rows = [await measure('cookie (baseline)', { SESSION_TYPE: 'cookie' }), await measure('memory', { SESSION_TYPE: 'memory' })];
+rows.push(await measure('filesystem', { SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: directory }));
+if (redis !== null) rows.push(await measure('redis', { SESSION_TYPE: 'redis', SESSION_REDIS_URL: redis.url }));
+redis?.stop();
+
+const baseline = rows[0]!.requestsPerSecond;
+console.log(`GET / with a valid volatile session, ${CONNECTIONS} keep-alive connections, ${SECONDS} s each${hasTool('taskset') ? ', server pinned to CPU 0' : ''}`);
+console.log('mode                 req/s     p50 ms   p99 ms   errors   ratio to cookie');
+for (const row of rows) {
+  console.log(
+    `${row.name.padEnd(18)} ${row.requestsPerSecond.toFixed(0).padStart(7)} ${row.p50Ms.toFixed(2).padStart(10)} ${row.p99Ms.toFixed(2).padStart(8)} ${String(row.errors).padStart(8)}   ${(row.requestsPerSecond / baseline).toFixed(2)}x`,
+  );
+}
+if (redis === null) console.log('redis: skipped, redis-server is not installed');
+console.log(`memory store: ${memoryStoreBytesPerSession(100_000).toFixed(0)} bytes of heap per session at 100,000 sessions`);
