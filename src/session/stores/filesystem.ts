@@ -11,8 +11,8 @@
  *   old file or the new one, never a mixture. A temporary file orphaned by a crash is swept later.
  * - **A lock file for compare-and-set.** "Check the version, then write" must be one step across
  *   processes. Creating `<id>.lock` with the `wx` flag (O_CREAT|O_EXCL) succeeds for exactly one
- *   process at a time; the others retry. A lock older than a few seconds belonged to a process that
- *   died holding it, and is broken.
+ *   process at a time; the others retry. The lock holds its owner's process id: a lock whose owner
+ *   is gone (killed while holding it) is broken at once, and any lock older than a few seconds too.
  * - **Expiry from the modification time.** Each file records its time to live; the file's mtime is
  *   the moment it was last written or touched. `touch()` is then one cheap `utimes`, not a rewrite.
  *
@@ -201,13 +201,15 @@ export class FileSessionStore implements SessionStore {
     const started = Date.now();
     for (;;) {
       try {
-        await (await open(lock, 'wx', 0o600)).close();
+        const handle = await open(lock, 'wx', 0o600);
+        // The holder's process id, so that a waiter can tell a lock whose holder was killed.
+        await handle.writeFile(String(process.pid));
+        await handle.close();
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const info = await stat(lock).catch(() => null);
-      if (info !== null && Date.now() - info.mtimeMs > STALE_LOCK_MS) {
+      if (await isAbandoned(lock)) {
         await unlinkIfPresent(lock);
         continue;
       }
@@ -219,6 +221,27 @@ export class FileSessionStore implements SessionStore {
     } finally {
       await unlinkIfPresent(lock);
     }
+  }
+}
+
+/**
+ * A lock is abandoned when the process that took it is gone (killed while holding it), or, should
+ * that be unknowable, when it is older than any write takes.
+ */
+async function isAbandoned(lock: string): Promise<boolean> {
+  const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+  if (Number.isSafeInteger(holder) && holder > 0 && !isRunning(holder)) return true;
+  const info = await stat(lock).catch(() => null);
+  return info !== null && Date.now() - info.mtimeMs > STALE_LOCK_MS;
+}
+
+/** Signal 0 checks that a process exists without touching it; EPERM means it exists as another user. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +76,19 @@ test('FileSessionStore treats a damaged session file as no session', async () =>
     writeFileSync(join(directory, `${id}.json`), text, { mode: 0o600 });
     assert.equal(await store.get(id), null, text);
   }
+  await store.close();
+});
+
+test('FileSessionStore breaks at once a lock whose holder process is gone', async () => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const id = newId();
+  const dead = spawn(process.execPath, ['-e', '']);
+  await once(dead, 'exit');
+  writeFileSync(join(directory, `${id}.lock`), String(dead.pid));
+  const started = Date.now();
+  assert.equal(await store.set(id, record(), 60, null), true);
+  assert.ok(Date.now() - started < 1000, 'no waiting for the lock to age');
   await store.close();
 });
 
@@ -153,4 +168,34 @@ test('FileSessionStore.open() refuses a path that is a file', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'scratchpad-fs-')), 'file');
   writeFileSync(file, '');
   await assert.rejects(FileSessionStore.open({ directory: file }), /EEXIST|not a directory/);
+});
+
+test('FileSessionStore: kill -9 in the middle of writes never leaves a damaged session', async () => {
+  const storeModule = new URL('../../../src/session/stores/filesystem.js', import.meta.url).href;
+  const directory = freshDir();
+  const id = newId();
+  // A writer process that rewrites one large session as fast as it can, each version complete.
+  const writer = `
+    import { FileSessionStore } from ${JSON.stringify(storeModule)};
+    const store = await FileSessionStore.open({ directory: ${JSON.stringify(directory)}, sweepIntervalMs: 0 });
+    const id = ${JSON.stringify(id)};
+    for (let version = 1; ; version += 1) {
+      const data = { version: String(version), padding: String(version % 10).repeat(200_000) };
+      await store.set(id, { data, permanent: false, version }, 60, version === 1 ? null : version - 1);
+      if (version === 3) process.stdout.write('writing\\n');
+    }`;
+  for (let round = 0; round < 5; round += 1) {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', writer], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(child.stdout!, 'data');
+    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+    const record = await store.get(id);
+    assert.ok(record !== null, 'a complete session is there');
+    assert.equal(record.data['version'], String(record.version), 'the record is one whole write');
+    assert.equal(record.data['padding'], String(record.version % 10).repeat(200_000));
+    await store.destroy(id);
+    await store.close();
+  }
 });
