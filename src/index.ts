@@ -27,7 +27,9 @@ export {
 } from './http/cookie.js';
 export { HttpError } from './http/http-error.js';
 export { DEFAULT_FORM_LIMITS, FormFields, parseUrlencoded, readFormBody, type FormLimits } from './http/form.js';
-export { htmlReply, redirectReply, withHeader, type HeaderValue, type Reply } from './http/reply.js';
+export { htmlReply, localRedirectTarget, redirectReply, withHeader, type HeaderValue, type Reply } from './http/reply.js';
+export { requestOrigin, type RequestOrigin } from './http/origin.js';
+export { cspSourceHash, securityHeaders } from './http/security-headers.js';
 export { Router, requestPath, type Handler, type Route } from './http/router.js';
 export {
   closeGracefully,
@@ -61,6 +63,7 @@ export {
 } from './session/session.js';
 export { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session/session-cookie.js';
 export { CookieSessionInterface } from './session/cookie-session.js';
+export { CSRF_FIELD, CsrfProtection, type CsrfOptions, type IssuedToken } from './session/csrf.js';
 export {
   decodeRecord,
   encodeRecord,

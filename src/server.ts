@@ -17,8 +17,8 @@
  *
  * Read next: ../README.md for configuration; src/README.md for the reading order.
  */
-import { ConfigError, closeGracefully, createHttpServer, loadConfig, openSessionBackend, type Config, type SessionBackend } from './index.js';
-import { createDemoApp } from './demo/app.js';
+import { ConfigError, closeGracefully, createHttpServer, loadConfig, type Config } from './index.js';
+import { createDemoFromConfig, type ConfiguredDemo } from './demo/app.js';
 
 /** How long in-flight requests get to finish after a stop signal, before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -34,20 +34,15 @@ async function start(): Promise<void> {
   }
   for (const warning of config.warnings) console.warn(`scratchpad: warning: ${warning}`);
 
-  let backend: SessionBackend;
+  let demo: ConfiguredDemo;
   try {
-    backend = await openSessionBackend({
-      cookie: config.cookie,
-      store: config.store,
-      secrets: [config.secretKey, ...config.secretKeyFallbacks],
-      log: (message) => console.log(`scratchpad: ${message}`),
-    });
+    demo = await createDemoFromConfig(config, { log: (message) => console.log(`scratchpad: ${message}`) });
   } catch (error) {
     // Such as a SESSION_FILE_DIR that cannot be created.
     console.error(`scratchpad: cannot open the ${config.store.type} session store: ${(error as Error).message}`);
     process.exit(1);
   }
-  const server = createHttpServer(createDemoApp({ sessions: backend.sessions, cookie: config.cookie }), {
+  const server = createHttpServer(demo.application, {
     accessLog: config.accessLog ? (line) => console.log(line) : null,
     errorLog: (message) => console.error(`scratchpad: internal error: ${message}`),
   });
@@ -69,7 +64,7 @@ async function start(): Promise<void> {
     stopping = true;
     console.log(`scratchpad: ${signal} received, finishing requests in flight`);
     void closeGracefully(server, SHUTDOWN_GRACE_MS).then(async (finished) => {
-      await backend.close();
+      await demo.close();
       if (!finished) console.error(`scratchpad: requests still open after ${SHUTDOWN_GRACE_MS} ms were cut off`);
       process.exit(finished ? 0 : 1);
     });

@@ -25,22 +25,33 @@
  */
 import type { IncomingMessage } from 'node:http';
 import {
+  CSRF_FIELD,
+  cspSourceHash,
   DEFAULT_FORM_LIMITS,
   HttpError,
+  localRedirectTarget,
   Router,
   htmlReply,
   readFormBody,
   redirectReply,
+  requestOrigin,
   requestPath,
+  securityHeaders,
+  withHeader,
+  CsrfProtection,
+  openSessionBackend,
   type Application,
+  type Config,
+  type SessionStore,
   type FormLimits,
   type LoadedSession,
   type Reply,
+  type RequestOrigin,
   type Session,
   type SessionCookieSettings,
   type SessionInterface,
 } from '../index.js';
-import { errorPage, indexPage, loginPage } from './pages.js';
+import { errorPage, indexPage, loginPage, PAGE_STYLE } from './pages.js';
 
 /**
  * Longest accepted username, in characters. Deliberately generous: a name of about 2900 ASCII
@@ -54,6 +65,8 @@ interface RequestContext {
   readonly request: IncomingMessage;
   readonly session: Session;
   readonly loaded: LoadedSession;
+  /** Whether the request came over HTTPS, and our origin as the browser sees it. */
+  readonly origin: RequestOrigin;
 }
 
 export interface DemoOptions {
@@ -61,58 +74,77 @@ export interface DemoOptions {
   readonly sessions: SessionInterface;
   /** The session cookie's settings, which the inspector explains. */
   readonly cookie: SessionCookieSettings;
+  /** Tokens for the forms that change state (POST /login, POST /logout). */
+  readonly csrf: CsrfProtection;
+  /** TRUST_PROXY: believe X-Forwarded-Proto about whether the client used HTTPS. */
+  readonly trustProxy?: boolean;
   readonly formLimits?: FormLimits;
 }
 
 export function createDemoApp(options: DemoOptions): Application {
-  const { sessions, cookie } = options;
+  const { sessions, cookie, csrf } = options;
   const formLimits = options.formLimits ?? DEFAULT_FORM_LIMITS;
+  const trustProxy = options.trustProxy ?? false;
+  // Every page may use exactly one inline style block, the one pages.ts writes, and no script.
+  const headers = securityHeaders([cspSourceHash(PAGE_STYLE)]);
 
   /** GET / — greet the user if the session knows them, and show what the server sees. */
-  function index({ session, loaded }: RequestContext): Reply {
+  function index({ request, session, loaded, origin }: RequestContext): Reply {
     const username = session.get('username');
-    return htmlReply(
-      200,
-      indexPage(typeof username === 'string' ? username : null, {
-        cookieName: cookie.name,
-        incoming: loaded.incoming,
-        permanent: session.permanent,
-        lifetimeSeconds: cookie.lifetimeSeconds,
-        storage: sessions.inspect(loaded),
-        data: session.toObject(),
-      }),
-    );
+    const loggedIn = typeof username === 'string';
+    // The log-out button is a form, so it carries a CSRF token like the login form.
+    const { token, setCookie } = loggedIn ? csrf.issue(request.headers.cookie, origin.secure) : { token: '', setCookie: null };
+    const page = indexPage(loggedIn ? username : null, {
+      cookieName: cookie.name,
+      incoming: loaded.incoming,
+      permanent: session.permanent,
+      lifetimeSeconds: cookie.lifetimeSeconds,
+      storage: sessions.inspect(loaded),
+      data: session.toObject(),
+    }, token);
+    return withCookie(htmlReply(200, page), setCookie);
   }
 
-  /** GET /login — the form. It does not touch the session. */
-  function showLogin(): Reply {
-    return htmlReply(200, loginPage());
+  /** GET /login — the form, with its CSRF token. It does not touch the session. */
+  function showLogin({ request, origin }: RequestContext): Reply {
+    const { token, setCookie } = csrf.issue(request.headers.cookie, origin.secure);
+    const next = new URL(request.url ?? '/', 'http://localhost').searchParams.get('next');
+    return withCookie(htmlReply(200, loginPage({ csrfToken: token, next: localRedirectTarget(next) })), setCookie);
   }
 
   /** POST /login — remember the user, then redirect so that a reload does not post again. */
-  async function login({ request, session }: RequestContext): Promise<Reply> {
+  async function login({ request, session, origin }: RequestContext): Promise<Reply> {
     const form = await readFormBody(request, formLimits);
+    // Before anything changes: a post from another site, or without its token, is refused (403).
+    csrf.check(request, form, origin.origin);
     const username = (form.get('username') ?? '').trim();
     // An unticked checkbox is simply absent from the form; a ticked one sends "on".
     const remember = form.get('remember') === 'on';
+    // Only a path on this site: a crafted link must not turn our login into a jump to phishing.
+    const next = localRedirectTarget(form.get('next'));
     const problem =
       username === ''
         ? 'Enter a username.'
         : [...username].length > USERNAME_MAX_CHARACTERS
           ? `A username can have at most ${USERNAME_MAX_CHARACTERS} characters.`
           : null;
-    if (problem !== null) return htmlReply(422, loginPage({ message: problem, username, remember }));
+    if (problem !== null) {
+      return htmlReply(422, loginPage({ message: problem, username, remember, next, csrfToken: form.get(CSRF_FIELD) ?? '' }));
+    }
     session.set('username', username);
     session.permanent = remember;
     // A new session id at login, so an id planted before it ("session fixation") is worthless.
     session.regenerate();
-    return redirectReply('/');
+    return redirectReply(next);
   }
 
-  /** GET or POST /logout — forget the user. An emptied session deletes its cookie. */
-  async function logout({ request, session }: RequestContext): Promise<Reply> {
-    // A POST is a form route like /login: its body is read (and limited) even though it is empty.
-    if (request.method === 'POST') await readFormBody(request, formLimits);
+  /**
+   * GET or POST /logout — forget the user. An emptied session deletes its cookie.
+   * GET is kept because Flask's example has it, and it shows why real applications do not: a GET
+   * cannot carry a CSRF token, so any page on any site can log the visitor out with `<img src>`.
+   */
+  async function logout({ request, session, origin }: RequestContext): Promise<Reply> {
+    if (request.method === 'POST') csrf.check(request, await readFormBody(request, formLimits), origin.origin);
     session.delete('username');
     return redirectReply('/');
   }
@@ -130,12 +162,13 @@ export function createDemoApp(options: DemoOptions): Application {
     try {
       loaded = await sessions.open(request.headers.cookie);
     } catch (error) {
-      return errorReply(error);
+      return withHeaders(errorReply(error), headers);
     }
     // 2. Dispatch, and 3. turn expected failures into pages.
     let reply: Reply;
     try {
-      reply = await router.dispatch(request.method ?? 'GET', requestPath(request.url), { request, session: loaded.session, loaded });
+      const origin = requestOrigin(request, trustProxy);
+      reply = await router.dispatch(request.method ?? 'GET', requestPath(request.url), { request, session: loaded.session, loaded, origin });
     } catch (error) {
       reply = errorReply(error);
     }
@@ -146,9 +179,47 @@ export function createDemoApp(options: DemoOptions): Application {
     } catch (error) {
       reply = errorReply(error);
     }
+    reply = withHeaders(reply, headers);
     const rejection = loaded.incoming.rejection;
     return rejection === null ? reply : { ...reply, logNote: `session cookie rejected: ${rejection}` };
   };
+}
+
+function withCookie(reply: Reply, setCookie: string | null): Reply {
+  return setCookie === null ? reply : withHeader(withHeader(reply, 'Set-Cookie', setCookie), 'Cache-Control', 'no-store');
+}
+
+function withHeaders(reply: Reply, headers: Readonly<Record<string, string>>): Reply {
+  return Object.entries(headers).reduce((result, [name, value]) => withHeader(result, name, value), reply);
+}
+
+/** The demo as server.ts runs it, built from a configuration. */
+export interface ConfiguredDemo {
+  readonly application: Application;
+  /** The server-side store, or null for cookie sessions. */
+  readonly store: SessionStore | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the demo from a `Config`: the session backend SESSION_TYPE names, CSRF tokens signed with
+ * the same secret keys (under their own salt), and the application.
+ */
+export async function createDemoFromConfig(
+  config: Config,
+  options: { now?: () => number; log?: (message: string) => void; formLimits?: FormLimits } = {},
+): Promise<ConfiguredDemo> {
+  const secrets = [config.secretKey, ...config.secretKeyFallbacks];
+  const clock = options.now === undefined ? {} : { now: options.now };
+  const backend = await openSessionBackend({ cookie: config.cookie, store: config.store, secrets, ...clock, ...(options.log === undefined ? {} : { log: options.log }) });
+  const csrf = new CsrfProtection({ secrets, sessionCookieName: config.cookie.name, path: config.cookie.path, maxAgeSeconds: config.cookie.lifetimeSeconds, ...clock });
+  const application = createDemoApp({
+    sessions: backend.sessions,
+    cookie: config.cookie,
+    csrf,
+    ...(options.formLimits === undefined ? {} : { formLimits: options.formLimits }),
+  });
+  return { application, store: backend.store, close: () => backend.close() };
 }
 
 /** An expected failure as a page; anything else is a bug, and goes on to become a 500. */

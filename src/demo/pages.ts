@@ -43,7 +43,8 @@ function render(value: string | number | Html | readonly Html[]): string {
   return escapeHtml(String(value));
 }
 
-const STYLE = `
+/** The one inline style block; app.ts allows exactly this text in its Content-Security-Policy. */
+export const PAGE_STYLE = `
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
   h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
   table { border-collapse: collapse; width: 100%; } th, td { text-align: left; vertical-align: top; padding: .3rem .6rem; border-bottom: 1px solid #ddd; }
@@ -59,7 +60,7 @@ function page(title: string, body: Html): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Scratchpad</title>
-<style>${new Html(STYLE)}</style>
+<style>${new Html(PAGE_STYLE)}</style>
 </head>
 <body>
 ${body}
@@ -79,12 +80,13 @@ export interface InspectorView {
   readonly data: Readonly<Record<string, JsonValue>>;
 }
 
-export function indexPage(username: string | null, inspector: InspectorView): string {
+/** The index page; `csrfToken` goes into the log-out form. */
+export function indexPage(username: string | null, inspector: InspectorView, csrfToken = ''): string {
   const greeting =
     username === null
       ? html`<p>You are not logged in</p><p><a href="/login">Log in</a></p>`
       : html`<p>Logged in as <strong>${username}</strong></p>
-<form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form>
+<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${csrfToken}"><button type="submit">Log out</button></form>
 <span class="note">(or <a href="/logout">GET /logout</a>, as in Flask's example)</span>`;
   return page('Home', html`<h1>Scratchpad</h1>
 ${greeting}
@@ -121,17 +123,23 @@ ${storage.cookieHolds === 'data' ? html`<p class="note">The data is signed, not 
 }
 
 export interface LoginForm {
+  /** Goes into the hidden `csrf_token` field (see ../session/csrf.ts). */
+  readonly csrfToken: string;
   readonly message?: string;
   readonly username?: string;
   readonly remember?: boolean;
+  /** A local path to go to after login. */
+  readonly next?: string;
 }
 
-export function loginPage(form: LoginForm = {}): string {
+export function loginPage(form: LoginForm): string {
   const message = form.message === undefined ? html`` : html`<p class="error" role="alert">${form.message}</p>`;
   const checked = form.remember === true ? html` checked` : html``;
   return page('Log in', html`<h1>Log in</h1>
 ${message}
 <form method="post" action="/login">
+<input type="hidden" name="csrf_token" value="${form.csrfToken}">
+<input type="hidden" name="next" value="${form.next ?? '/'}">
 <label>Username <input type="text" name="username" value="${form.username ?? ''}" required autofocus></label>
 <label><input type="checkbox" name="remember"${checked}> Remember me</label>
 <button type="submit">Log in</button>

@@ -43,6 +43,18 @@ export function redirectReply(location: string, status = 303): Reply {
 }
 
 /**
+ * Where to send the user after a form, given a `next` value that came from the request. Only a
+ * path on this site is accepted; anything else becomes `fallback`. A check for "starts with /" is
+ * not enough: browsers read `//evil.example` and `/\evil.example` as links to another host
+ * (RFC 3986 §4.2 network-path references; the WHATWG URL parser treats `\` like `/`).
+ */
+export function localRedirectTarget(next: string | null | undefined, fallback = '/'): string {
+  if (next === null || next === undefined) return fallback;
+  const isLocalPath = next.startsWith('/') && !next.startsWith('//') && !/[\\\x00-\x20\x7f]/.test(next);
+  return isLocalPath ? next : fallback;
+}
+
+/**
  * A copy of `reply` with one more header. Values of a repeated header are kept side by side
  * (two `Set-Cookie` headers stay two), except for list headers such as `Vary`, where a value
  * already present is not added again.

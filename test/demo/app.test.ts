@@ -10,12 +10,45 @@ before(async () => {
 });
 after(() => server.close());
 
-test('GET /login shows the form and does not touch the session', async () => {
+test('GET /login shows the form with a CSRF token, sets only the CSRF cookie, and does not touch the session', async () => {
   const response = await get(`${server.url}/login`);
   assert.equal(response.status, 200);
-  assert.match(await response.text(), /<form method="post" action="\/login">/);
-  assert.equal(response.headers.get('vary'), null, 'the form does not depend on the cookie');
-  assert.deepEqual(response.headers.getSetCookie(), []);
+  const body = await response.text();
+  assert.match(body, /<form method="post" action="\/login">/);
+  const token = /name="csrf_token" value="([A-Za-z0-9_-]{43})"/.exec(body)?.[1];
+  assert.ok(token !== undefined);
+  assert.equal(response.headers.get('vary'), null, 'the form does not depend on the session');
+  const cookies = response.headers.getSetCookie();
+  assert.equal(cookies.length, 1);
+  assert.match(cookies[0]!, /^session_csrf=[^;]+; Path=\/; HttpOnly; SameSite=Strict$/);
+  assert.equal(response.headers.get('cache-control'), 'no-store');
+});
+
+test('GET /login reuses the token of a CSRF cookie the browser already has', async () => {
+  const first = await get(`${server.url}/login`);
+  const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
+  const token = /name="csrf_token" value="([^"]+)"/.exec(await first.text())![1];
+  const again = await get(`${server.url}/login`, cookie);
+  assert.deepEqual(again.headers.getSetCookie(), []);
+  assert.match(await again.text(), new RegExp(`name="csrf_token" value="${token}"`));
+});
+
+test('POST /login goes to a local "next" path, and to / for anything else', async () => {
+  const cases: [string, string][] = [
+    ['/account?tab=1', '/account?tab=1'],
+    ['https://evil.example/', '/'],
+    ['//evil.example/', '/'],
+    ['/\\evil.example/', '/'],
+  ];
+  for (const [next, want] of cases) {
+    const response = await postForm(`${server.url}/login`, { username: 'alice', next });
+    assert.equal(response.headers.get('location'), want, next);
+  }
+});
+
+test('GET /login?next= carries a local next into the form and drops a foreign one', async () => {
+  assert.match(await (await get(`${server.url}/login?next=%2Faccount`)).text(), /name="next" value="\/account"/);
+  assert.match(await (await get(`${server.url}/login?next=https%3A%2F%2Fevil.example`)).text(), /name="next" value="\/"/);
 });
 
 test('POST /login trims the username and only "on" counts as "Remember me"', async () => {
@@ -37,9 +70,26 @@ test('GET /logout without a session changes nothing and sends no cookie', async 
   assert.deepEqual(response.headers.getSetCookie(), []);
 });
 
-test('POST /logout works without a body or a content type, as curl -X POST sends it', async () => {
+test('POST /logout without a CSRF token is refused with 403 and keeps the session', async () => {
   const cookie = sessionCookieFrom(await postForm(`${server.url}/login`, { username: 'bob' }))!;
   const response = await fetch(`${server.url}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie } });
+  assert.equal(response.status, 403);
+  assert.match(await response.text(), /CSRF cookie is missing or invalid/);
+  assert.deepEqual(response.headers.getSetCookie(), []);
+  assert.match(await (await get(server.url, cookie)).text(), /Logged in as <strong>bob<\/strong>/);
+});
+
+test('POST /logout with its token logs out, and the index page offers that token', async () => {
+  const cookie = sessionCookieFrom(await postForm(`${server.url}/login`, { username: 'bob' }))!;
+  const index = await get(server.url, cookie);
+  const token = /name="csrf_token" value="([^"]+)"/.exec(await index.text())![1]!;
+  const csrfCookie = index.headers.getSetCookie().find((line) => line.startsWith('session_csrf='))!.split(';')[0]!;
+  const response = await fetch(`${server.url}/logout`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: `${csrfCookie}; ${cookie}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `csrf_token=${token}`,
+  });
   assert.equal(response.status, 303);
   assert.match(response.headers.getSetCookie()[0]!, /^session=; Max-Age=0/);
 });

@@ -23,7 +23,8 @@ test('indexPage() says "You are not logged in" and links to the form without a u
 });
 
 test('indexPage() greets the user, escaped, and offers both ways to log out', () => {
-  const html = indexPage('<b>&amp;', anonymous);
+  const html = indexPage('<b>&amp;', anonymous, 'token-1');
+  assert.match(html, /<input type="hidden" name="csrf_token" value="token-1"><button type="submit">Log out<\/button>/);
   assert.match(html, /Logged in as <strong>&lt;b&gt;&amp;amp;<\/strong>/);
   assert.match(html, /<form class="inline" method="post" action="\/logout">/);
   assert.match(html, /<a href="\/logout">GET \/logout<\/a>/);
@@ -63,8 +64,10 @@ test('indexPage() shows why a cookie was rejected, escaped', () => {
 });
 
 test('loginPage() is a POST form to /login with username, remember and a submit button', () => {
-  const html = loginPage();
+  const html = loginPage({ csrfToken: 'tok<en' });
   assert.match(html, /<form method="post" action="\/login">/);
+  assert.match(html, /<input type="hidden" name="csrf_token" value="tok&lt;en">/);
+  assert.match(html, /<input type="hidden" name="next" value="\/">/);
   assert.match(html, /<input type="text" name="username" value="" required autofocus>/);
   assert.match(html, /<input type="checkbox" name="remember"> Remember me/);
   assert.match(html, /<button type="submit">Log in<\/button>/);
@@ -72,7 +75,8 @@ test('loginPage() is a POST form to /login with username, remember and a submit 
 });
 
 test('loginPage() re-shows what was typed, escaped, with the message', () => {
-  const html = loginPage({ message: 'Enter a <username>.', username: '" autofocus onfocus="x', remember: true });
+  const html = loginPage({ csrfToken: 't', next: '/a?b="c"', message: 'Enter a <username>.', username: '" autofocus onfocus="x', remember: true });
+  assert.match(html, /name="next" value="\/a\?b=&quot;c&quot;"/);
   assert.match(html, /<p class="error" role="alert">Enter a &lt;username&gt;\.<\/p>/);
   assert.match(html, /value="&quot; autofocus onfocus=&quot;x"/);
   assert.match(html, /name="remember" checked>/);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { get, postForm, sessionCookieFrom, startServer, type RunningServer } from '../helpers/server.js';
+import { get, postBody, postForm, sessionCookieFrom, startServer, type RunningServer } from '../helpers/server.js';
 
 let server: RunningServer;
 before(async () => {
@@ -125,12 +125,7 @@ test('a username that breaks out of the value attribute is escaped when the form
 });
 
 test('form fields named __proto__ and constructor do nothing special', async () => {
-  const response = await fetch(`${server.url}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: '__proto__=x&constructor=y&username=zed',
-  });
+  const response = await postBody(`${server.url}/login`, '__proto__=x&constructor=y&username=zed');
   assert.equal(response.status, 303);
   assert.equal(({} as Record<string, unknown>)['x'], undefined);
 });

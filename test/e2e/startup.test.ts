@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runServer, urlOf } from '../helpers/process.js';
-import { get, postForm, sessionCookieFrom, TEST_SECRET_KEY } from '../helpers/server.js';
+import { csrfFor, get, postForm, sessionCookieFrom, TEST_SECRET_KEY } from '../helpers/server.js';
 
 test('PORT=0 picks a free port, the startup line prints the real URL, and SIGTERM exits 0', async () => {
   const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY });
@@ -23,18 +23,20 @@ test('PORT=0 picks a free port, the startup line prints the real URL, and SIGTER
 
 test('SIGINT lets a request in flight finish before exiting 0', async () => {
   const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY });
-  const { port } = new URL(await urlOf(child));
-  const body = 'username=alice';
+  const url = await urlOf(child);
+  const { port } = new URL(url);
+  const csrf = await csrfFor(url);
+  const body = `csrf_token=${csrf.token}&username=alice`;
   const socket = connect(Number(port), '127.0.0.1');
   await once(socket, 'connect');
   let answer = '';
   socket.on('data', (chunk) => (answer += chunk.toString()));
-  socket.write(`POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\nuser`);
+  socket.write(`POST /login HTTP/1.1\r\nHost: x\r\nCookie: ${csrf.cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
   await new Promise((resolve) => setTimeout(resolve, 100));
   child.process.kill('SIGINT');
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(child.process.exitCode, null, 'still running while the request is unfinished');
-  socket.write(body.slice(4));
+  socket.write(body.slice(10));
   await once(socket, 'close');
   assert.match(answer, /^HTTP\/1\.1 303 See Other\r\n/);
   assert.match(answer, /\r\nconnection: close\r\n/i);

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDemoApp } from '../../src/demo/app.js';
-import { createHttpServer, loadConfig, openSessionBackend, type Config, type FormLimits, type SessionStore } from '../../src/index.js';
+import { createDemoFromConfig } from '../../src/demo/app.js';
+import { createHttpServer, loadConfig, type Config, type FormLimits, type SessionStore } from '../../src/index.js';
 
 export const TEST_SECRET_KEY = 'test-secret-key-that-is-at-least-32-bytes-long';
 
@@ -32,14 +32,8 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
   const config = loadConfig({ SECRET_KEY: TEST_SECRET_KEY, ...env }, mkdtempSync(join(tmpdir(), 'scratchpad-test-')));
   const accessLog: string[] = [];
   const errorLog: string[] = [];
-  const backend = await openSessionBackend({
-    cookie: config.cookie,
-    store: config.store,
-    secrets: [config.secretKey, ...config.secretKeyFallbacks],
-    ...(options.now === undefined ? {} : { now: options.now }),
-  });
-  const app = createDemoApp({ sessions: backend.sessions, cookie: config.cookie, ...(options.formLimits === undefined ? {} : { formLimits: options.formLimits }) });
-  const server = createHttpServer(app, {
+  const demo = await createDemoFromConfig(config, options);
+  const server = createHttpServer(demo.application, {
     accessLog: (line) => accessLog.push(line),
     errorLog: (message) => errorLog.push(message),
   });
@@ -48,7 +42,7 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
   return {
     url: `http://127.0.0.1:${port}`,
     config,
-    store: backend.store,
+    store: demo.store,
     accessLog,
     errorLog,
     close: async () => {
@@ -56,7 +50,7 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       });
-      await backend.close();
+      await demo.close();
     },
   };
 }
@@ -76,14 +70,41 @@ export function sessionCookieFrom(response: Response, name = 'session'): string 
   return header === undefined ? null : header.split(';')[0]!;
 }
 
-/** Posts an urlencoded form without following the redirect, as a browser's first hop. */
-export function postForm(url: string, fields: Record<string, string>, cookie?: string): Promise<Response> {
+/**
+ * Fetches the login form, as a browser would before posting, and returns its CSRF token and the
+ * `name=value` of the CSRF cookie that must go back with it.
+ */
+export async function csrfFor(url: string): Promise<{ token: string; cookie: string }> {
+  const response = await fetch(`${new URL(url).origin}/login`);
+  const token = /name="csrf_token" value="([^"]*)"/.exec(await response.text())?.[1];
+  const cookie = response.headers.getSetCookie().find((line) => /^[^=]+_csrf=/.test(line))?.split(';')[0];
+  if (token === undefined || cookie === undefined) throw new Error('the login form carries no CSRF token');
+  return { token, cookie };
+}
+
+/**
+ * Posts an urlencoded body without following the redirect, as a browser's first hop. Unless the
+ * body already has a csrf_token, it first fetches the form for one, as a browser would have.
+ */
+export async function postBody(url: string, body: string, cookie?: string): Promise<Response> {
+  const cookies = cookie === undefined ? [] : [cookie];
+  let fullBody = body;
+  if (!/(^|&)csrf_token=/.test(body)) {
+    const csrf = await csrfFor(url);
+    fullBody = `${body}${body === '' ? '' : '&'}csrf_token=${csrf.token}`;
+    cookies.unshift(csrf.cookie);
+  }
   return fetch(url, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie === undefined ? {} : { cookie }) },
-    body: new URLSearchParams(fields).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookies.length === 0 ? {} : { cookie: cookies.join('; ') }) },
+    body: fullBody,
   });
+}
+
+/** Posts form fields (see postBody). */
+export function postForm(url: string, fields: Record<string, string>, cookie?: string): Promise<Response> {
+  return postBody(url, new URLSearchParams(fields).toString(), cookie);
 }
 
 /** GETs a page with an optional Cookie header, without following redirects. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { htmlReply, redirectReply, withHeader } from '../../src/http/reply.js';
+import { htmlReply, localRedirectTarget, redirectReply, withHeader } from '../../src/http/reply.js';
 
 test('htmlReply() sets a UTF-8 HTML content type and lower-cases extra header names', () => {
   const reply = htmlReply(201, '<p>hi</p>', { 'X-Extra': '1' });
@@ -37,3 +37,25 @@ test('withHeader() replaces a single-valued header', () => {
   const reply = withHeader(redirectReply('/a'), 'Location', '/b');
   assert.equal(reply.headers['location'], '/b');
 });
+
+const redirectCases: readonly { next: string | null | undefined; want: string }[] = [
+  { next: '/account', want: '/account' },
+  { next: '/a?b=c#d', want: '/a?b=c#d' },
+  { next: null, want: '/' },
+  { next: undefined, want: '/' },
+  { next: '', want: '/' },
+  { next: 'account', want: '/' },
+  { next: 'https://evil.example/', want: '/' },
+  // Network-path references: browsers go to another host.
+  { next: '//evil.example/', want: '/' },
+  { next: '/\\evil.example/', want: '/' },
+  { next: '/\t/evil.example/', want: '/' },
+  { next: '/ /x', want: '/' },
+  { next: 'javascript:alert(1)', want: '/' },
+];
+
+for (const { next, want } of redirectCases) {
+  test(`localRedirectTarget(${JSON.stringify(next)}) is ${want}`, () => {
+    assert.equal(localRedirectTarget(next), want);
+  });
+}
