@@ -73,7 +73,7 @@ function memoryStoreBytesPerSession(count: number): number {
   const before = process.memoryUsage().heapUsed;
   const store = new MemorySessionStore({ maxEntries: count, sweepIntervalMs: 0 });
   for (let index = 0; index < count; index += 1) {
-    void store.set(newSessionId().toString('base64url'), { data: { username: `user-${index}` }, permanent: false, version: 1 }, 3600, null);
+    void store.set(newSessionId().toString('base64url'), { data: { username: `user-${index}` }, permanent: false, version: 1, createdAt: 0 }, 3600, null);
   }
   gc();
   const bytes = (process.memoryUsage().heapUsed - before) / count;

@@ -24,6 +24,7 @@
  * | SESSION_COOKIE_SAMESITE      | Lax            | Strict, Lax or None (None needs SECURE)     |
  * | PERMANENT_SESSION_LIFETIME   | 2678400 (31 d) | seconds, 1–34560000 (400 days)              |
  * | SESSION_REFRESH_EACH_REQUEST | true           | true or false                               |
+ * | SESSION_ABSOLUTE_LIFETIME    | 7776000 (90 d) | seconds from login, however often refreshed |
  * | SESSION_TYPE                 | cookie         | cookie, memory, filesystem or redis         |
  * | SESSION_IDLE_LIFETIME        | 86400 (1 d)    | seconds a volatile server-side session lives unused |
  * | SESSION_MEMORY_MAX           | 10000          | most sessions the memory store keeps        |
@@ -83,6 +84,9 @@ export const DEFAULT_LIFETIME_SECONDS = 31 * 24 * 60 * 60;
 /** RFC 6265bis §5.6.2: browsers cap Max-Age at 400 days, so a longer lifetime would be a lie. */
 export const MAX_LIFETIME_SECONDS = 400 * 24 * 60 * 60;
 export const MIN_PRODUCTION_KEY_BYTES = 32;
+/** 90 days from login: a remembered login must be renewed by logging in once a quarter (SECURITY.md). */
+export const DEFAULT_ABSOLUTE_LIFETIME_SECONDS = 90 * 24 * 60 * 60;
+export const MAX_ABSOLUTE_LIFETIME_SECONDS = 10 * 365 * 24 * 60 * 60;
 /** A day: long enough for a working session with breaks, short enough that a forgotten one ends. */
 export const DEFAULT_IDLE_LIFETIME_SECONDS = 24 * 60 * 60;
 export const DEFAULT_MEMORY_MAX = 10_000;
@@ -120,6 +124,7 @@ function readCookieSettings(env: Environment): SessionCookieSettings {
     sameSite: readSameSite(env),
     lifetimeSeconds: readInteger(env, 'PERMANENT_SESSION_LIFETIME', DEFAULT_LIFETIME_SECONDS, 1, MAX_LIFETIME_SECONDS),
     refreshEachRequest: readBoolean(env, 'SESSION_REFRESH_EACH_REQUEST', true),
+    absoluteLifetimeSeconds: readInteger(env, 'SESSION_ABSOLUTE_LIFETIME', DEFAULT_ABSOLUTE_LIFETIME_SECONDS, 1, MAX_ABSOLUTE_LIFETIME_SECONDS),
   });
   checkCookieSettings(settings);
   return settings;

@@ -22,6 +22,7 @@ test('loadConfig() defaults follow Flask and the issue', () => {
     sameSite: 'Lax',
     lifetimeSeconds: 2678400,
     refreshEachRequest: true,
+    absoluteLifetimeSeconds: 7776000,
   });
   assert.deepEqual(config.warnings, []);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.cookie));
@@ -42,6 +43,7 @@ test('loadConfig() reads every variable', () => {
       SESSION_COOKIE_SAMESITE: 'none',
       PERMANENT_SESSION_LIFETIME: '60',
       SESSION_REFRESH_EACH_REQUEST: '0',
+      SESSION_ABSOLUTE_LIFETIME: '120',
       ACCESS_LOG: '1',
     },
     freshDir(),
@@ -58,6 +60,7 @@ test('loadConfig() reads every variable', () => {
     sameSite: 'None',
     lifetimeSeconds: 60,
     refreshEachRequest: false,
+    absoluteLifetimeSeconds: 120,
   });
 });
 

@@ -13,8 +13,9 @@
  * - it must fit in 4096 bytes, name included, or the browser silently drops it.
  *
  * The cookie value, built by `encode()` and read back by `decode()`:
- *   base64url(JSON {"permanent":…,"data":{…}}) "." timestamp "." HMAC-SHA256 signature
- * The permanent flag travels inside the signed payload, so a client cannot promote its own session.
+ *   base64url(JSON {"permanent":…,"created":…,"data":{…}}) "." timestamp "." HMAC-SHA256 signature
+ * The permanent flag and the login time travel inside the signed payload, so a client can neither
+ * promote its own session nor extend it past SESSION_ABSOLUTE_LIFETIME.
  *
  * Spec: the rules are Flask's `SecureCookieSessionInterface` (flask/sessions.py), pinned down by
  * test/session/cookie-session.test.ts. The cookie attributes follow RFC 6265 §4.1.2.
@@ -27,6 +28,7 @@ import { CookieTooLargeError, parseCookieHeader, serializeSetCookie } from '../h
 import type { Reply } from '../http/reply.js';
 import { SignatureError, type Signer } from '../signing/signer.js';
 import {
+  absoluteLifetimeExceeded,
   Session,
   SessionTooLargeError,
   type IncomingCookie,
@@ -65,9 +67,14 @@ export class CookieSessionInterface implements SessionInterface {
     try {
       // Every session, volatile or permanent, is refused once older than the lifetime (Flask's rule).
       const verified = this.#signer.verify(name, value, this.#settings.lifetimeSeconds);
-      const { permanent, data } = decodePayload(verified.payload);
+      const { permanent, created, data } = decodePayload(verified.payload);
+      // However often it was refreshed, a session ends SESSION_ABSOLUTE_LIFETIME after login.
+      const tooOld = absoluteLifetimeExceeded(created, this.#settings, this.#now());
+      if (tooOld !== null) {
+        return { session: new Session(), incoming: { present: true, bytes, rejection: tooOld, signedAt: null, keyIndex: null } };
+      }
       return {
-        session: new Session(Object.entries(data), { permanent, isNew: false }),
+        session: new Session(Object.entries(data), { permanent, isNew: false, createdAt: created }),
         incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex },
       };
     } catch (error) {
@@ -101,7 +108,7 @@ export class CookieSessionInterface implements SessionInterface {
     const rotate = incoming.keyIndex !== null && incoming.keyIndex > 0;
     if (!session.modified && !(session.permanent && this.#settings.refreshEachRequest) && !rotate) return null;
     // 3. Encode, sign, and describe the cookie.
-    const value = this.#signer.sign(this.#settings.name, encodePayload(session));
+    const value = this.#signer.sign(this.#settings.name, encodePayload(session, session.creationTimeToSave(Math.floor(this.#now() / 1000))));
     const cookie = sessionCookie(this.#settings, value, session.permanent, this.#now());
     // 4. Check the size: throwing here leaves the reply without any Set-Cookie, so the browser
     //    keeps its previous cookie and the user their previous session.
@@ -114,23 +121,31 @@ export class CookieSessionInterface implements SessionInterface {
   }
 }
 
-/** The payload is JSON with the flag beside the data, so both are covered by the signature. */
-function encodePayload(session: Session): string {
-  return JSON.stringify({ permanent: session.permanent, data: session.toObject() });
+/**
+ * The payload is JSON with the flag and the creation time beside the data, so all three are
+ * covered by the signature: a client can neither make its session permanent nor make it younger.
+ */
+function encodePayload(session: Session, created: number): string {
+  return JSON.stringify({ permanent: session.permanent, created, data: session.toObject() });
 }
 
 /** The inverse of `encodePayload`, checking the shape instead of trusting it. */
-function decodePayload(payload: Buffer): { permanent: boolean; data: Record<string, JsonValue> } {
+function decodePayload(payload: Buffer): { permanent: boolean; created: number; data: Record<string, JsonValue> } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload.toString('utf8'));
   } catch {
     throw new MalformedSessionPayload('session payload is not JSON');
   }
-  if (!isPlainObject(parsed) || typeof parsed['permanent'] !== 'boolean' || !isPlainObject(parsed['data'])) {
-    throw new MalformedSessionPayload('session payload is not {"permanent": boolean, "data": object}');
+  if (
+    !isPlainObject(parsed) ||
+    typeof parsed['permanent'] !== 'boolean' ||
+    !Number.isSafeInteger(parsed['created']) ||
+    !isPlainObject(parsed['data'])
+  ) {
+    throw new MalformedSessionPayload('session payload is not {"permanent": boolean, "created": seconds, "data": object}');
   }
-  return { permanent: parsed['permanent'], data: parsed['data'] as Record<string, JsonValue> };
+  return { permanent: parsed['permanent'], created: parsed['created'] as number, data: parsed['data'] as Record<string, JsonValue> };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

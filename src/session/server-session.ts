@@ -38,6 +38,7 @@ import { HttpError } from '../http/http-error.js';
 import type { Reply } from '../http/reply.js';
 import { SignatureError, type Signer } from '../signing/signer.js';
 import {
+  absoluteLifetimeExceeded,
   Session,
   type IncomingCookie,
   type JsonValue,
@@ -62,6 +63,7 @@ export interface ServerSessionOptions {
 interface StoredState {
   readonly id: string;
   readonly version: number;
+  readonly createdAt: number;
 }
 
 const NO_COOKIE: IncomingCookie = Object.freeze({ present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null });
@@ -112,8 +114,13 @@ export class ServerSessionInterface implements SessionInterface {
     if (record === null) {
       return rejected('UnknownSession: the store has no live session with this id (logged out or expired); a new session gets a new id');
     }
-    const session = new Session(Object.entries(record.data), { permanent: record.permanent, isNew: false });
-    this.#stored.set(session, { id, version: record.version });
+    const tooOld = absoluteLifetimeExceeded(record.createdAt, this.#settings, this.#now());
+    if (tooOld !== null) {
+      await this.#store.destroy(id);
+      return rejected(tooOld);
+    }
+    const session = new Session(Object.entries(record.data), { permanent: record.permanent, isNew: false, createdAt: record.createdAt });
+    this.#stored.set(session, { id, version: record.version, createdAt: record.createdAt });
     return { session, incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex } };
   }
 
@@ -143,7 +150,7 @@ export class ServerSessionInterface implements SessionInterface {
 
   inspect(loaded: LoadedSession): SessionInspection {
     const { session } = loaded;
-    const storedBytes = Buffer.byteLength(encodeRecord({ data: session.toObject(), permanent: session.permanent, version: 1 }));
+    const storedBytes = Buffer.byteLength(encodeRecord({ data: session.toObject(), permanent: session.permanent, version: 1, createdAt: 0 }));
     return { type: this.#store.name, cookieHolds: 'id', storedBytes, cookieExpiry: cookieExpiry(loaded, this.#settings, this.#now()) };
   }
 
@@ -167,7 +174,8 @@ export class ServerSessionInterface implements SessionInterface {
     // 3. New, or regenerating: a fresh id, then the old record goes.
     if (stored === null || session.regenerateRequested) {
       const id = newSessionId().toString('base64url');
-      const written = await this.#store.set(id, this.#record(session.toObject(), session.permanent, 1), ttl, null);
+      const createdAt = session.creationTimeToSave(Math.floor(this.#now() / 1000));
+      const written = await this.#store.set(id, { data: session.toObject(), permanent: session.permanent, version: 1, createdAt }, ttl, null);
       // 256 random bits never collide; if they did, the store's CAS caught it and this is a bug.
       if (!written) throw new Error(`session store ${this.#store.name} already had a record for a fresh random id`);
       if (stored !== null) await this.#store.destroy(stored.id);
@@ -185,20 +193,17 @@ export class ServerSessionInterface implements SessionInterface {
     let expected = stored.version;
     let data: Record<string, JsonValue> = session.toObject();
     let permanent = session.permanent;
+    let createdAt = stored.createdAt;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-      if (await this.#store.set(stored.id, this.#record(data, permanent, expected + 1), this.#ttl(permanent), expected)) return true;
+      if (await this.#store.set(stored.id, { data, permanent, version: expected + 1, createdAt }, this.#ttl(permanent), expected)) return true;
       const newer = await this.#store.get(stored.id);
       if (newer === null) return false;
       ({ data, permanent } = applyChanges(newer, session));
-      expected = newer.version;
+      ({ version: expected, createdAt } = newer);
       // Another process is writing too: a short random pause keeps the two from colliding in step.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
     }
     throw new HttpError(503, `the session was changed by ${MAX_WRITE_ATTEMPTS} other requests while this one saved it; try again`, { 'Retry-After': '1' });
-  }
-
-  #record(data: Record<string, JsonValue>, permanent: boolean, version: number): SessionRecord {
-    return { data, permanent, version };
   }
 
   #ttl(permanent: boolean): number {

@@ -33,6 +33,7 @@
 import type { SameSite } from '../http/cookie.js';
 import { HttpError } from '../http/http-error.js';
 import type { Reply } from '../http/reply.js';
+import { formatSeconds } from '../signing/signer.js';
 
 /** What a session can hold: anything that survives `JSON.stringify` and `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -48,11 +49,25 @@ export class Session {
   #regenerate = false;
   /** True when no valid session cookie came with the request. */
   readonly isNew: boolean;
+  /**
+   * When this session began (the login that `regenerate()` marks), in whole seconds since the
+   * epoch; `null` until it is first saved. SESSION_ABSOLUTE_LIFETIME is counted from here.
+   */
+  readonly createdAt: number | null;
 
-  constructor(data: Iterable<readonly [string, JsonValue]> = [], options: { permanent?: boolean; isNew?: boolean } = {}) {
+  constructor(
+    data: Iterable<readonly [string, JsonValue]> = [],
+    options: { permanent?: boolean; isNew?: boolean; createdAt?: number } = {},
+  ) {
     this.#data = new Map(data);
     this.#permanent = options.permanent ?? false;
     this.isNew = options.isNew ?? true;
+    this.createdAt = options.createdAt ?? null;
+  }
+
+  /** The creation time to save: now for a new or regenerated session, otherwise unchanged. */
+  creationTimeToSave(nowSeconds: number): number {
+    return this.createdAt === null || this.#regenerate ? nowSeconds : this.createdAt;
   }
 
   /** True once anything was changed: only a modified session needs a new cookie. */
@@ -199,6 +214,21 @@ export interface SessionCookieSettings {
    * expires `lifetimeSeconds` after the *last* visit rather than after the last change.
    */
   readonly refreshEachRequest: boolean;
+  /**
+   * SESSION_ABSOLUTE_LIFETIME in seconds: the most a session may live from login, however often it
+   * is refreshed. Sliding lifetimes alone let a stolen cookie that is used daily live forever.
+   */
+  readonly absoluteLifetimeSeconds: number;
+}
+
+/**
+ * Why a session past SESSION_ABSOLUTE_LIFETIME is refused, or `null` while it is within it.
+ * Both backends call it right after reading a session's creation time.
+ */
+export function absoluteLifetimeExceeded(createdAt: number, settings: SessionCookieSettings, nowMilliseconds: number): string | null {
+  const age = Math.floor(nowMilliseconds / 1000) - createdAt;
+  if (age <= settings.absoluteLifetimeSeconds) return null;
+  return `SessionTooOld: this session began ${formatSeconds(age)} ago, and SESSION_ABSOLUTE_LIFETIME allows ${formatSeconds(settings.absoluteLifetimeSeconds)}; log in again`;
 }
 
 /** What the server knows about the session cookie that came with a request. */

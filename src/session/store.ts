@@ -46,6 +46,8 @@ export interface SessionRecord {
   readonly permanent: boolean;
   /** 1 for the first write, one more for each write after it: what compare-and-set compares. */
   readonly version: number;
+  /** When the session began (login), in seconds since the epoch: for SESSION_ABSOLUTE_LIFETIME. */
+  readonly createdAt: number;
 }
 
 export interface SessionStore {
@@ -85,7 +87,7 @@ export function isSessionId(id: string): boolean {
 
 /** A record as text, for stores that keep strings (files, Redis). */
 export function encodeRecord(record: SessionRecord): string {
-  return JSON.stringify({ version: record.version, permanent: record.permanent, data: record.data });
+  return JSON.stringify({ version: record.version, createdAt: record.createdAt, permanent: record.permanent, data: record.data });
 }
 
 /** The inverse of `encodeRecord`, or `null` for text that is not a record (a damaged file). */
@@ -100,8 +102,9 @@ export function decodeRecord(text: string): SessionRecord | null {
 /** Checks that a parsed JSON value has the shape of a record; `null` if it does not. */
 export function recordFrom(value: unknown): SessionRecord | null {
   if (typeof value !== 'object' || value === null) return null;
-  const { version, permanent, data } = value as Record<string, unknown>;
+  const { version, createdAt, permanent, data } = value as Record<string, unknown>;
   if (!Number.isSafeInteger(version) || (version as number) < 1 || typeof permanent !== 'boolean') return null;
+  if (!Number.isSafeInteger(createdAt) || (createdAt as number) < 0) return null;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return null;
-  return { version: version as number, permanent, data: data as Record<string, JsonValue> };
+  return { version: version as number, createdAt: createdAt as number, permanent, data: data as Record<string, JsonValue> };
 }

@@ -13,7 +13,7 @@ export interface StoreUnderTest {
 
 /** Runs the contract against stores made by `create`, which gets a frozen clock it may ignore. */
 export function runSessionStoreContract(name: string, create: (clock: TestClock) => Promise<StoreUnderTest>): void {
-  const record = (version: number, data: SessionRecord['data'] = { username: 'alice' }, permanent = false): SessionRecord => ({ data, permanent, version });
+  const record = (version: number, data: SessionRecord['data'] = { username: 'alice' }, permanent = false): SessionRecord => ({ data, permanent, version, createdAt: 1764000000 });
   const newId = () => randomBytes(32).toString('base64url');
 
   async function withStore(body: (subject: StoreUnderTest) => Promise<void>): Promise<void> {
@@ -37,7 +37,7 @@ export function runSessionStoreContract(name: string, create: (clock: TestClock)
       const data = JSON.parse('{"username":"Zoë 🍪","cart":[1,{"n":2}],"none":null,"__proto__":"plain key"}') as SessionRecord['data'];
       assert.equal(await store.set(id, record(1, data, true), 60, null), true);
       const stored = await store.get(id);
-      assert.deepEqual(stored, { data, permanent: true, version: 1 });
+      assert.deepEqual(stored, { data, permanent: true, version: 1, createdAt: 1764000000 });
       assert.deepEqual(Object.keys(stored!.data), ['username', 'cart', 'none', '__proto__']);
     }));
 

@@ -16,6 +16,7 @@ const SETTINGS: SessionCookieSettings = {
   sameSite: 'Lax',
   lifetimeSeconds: LIFETIME,
   refreshEachRequest: true,
+  absoluteLifetimeSeconds: 90 * 86400,
 };
 
 function sessions(clock: TestClock, settings: Partial<SessionCookieSettings> = {}, secrets = ['current-key']) {
@@ -108,7 +109,7 @@ test('the cookie round-trips: data, permanent flag, signing date and key', async
 test('the payload is readable JSON: signed, not encrypted', async () => {
   const cookie = await cookieFor(sessions(new TestClock()), { username: 'alice' });
   const payload = cookie.slice('session='.length).split('.')[0]!;
-  assert.deepEqual(JSON.parse(Buffer.from(payload, 'base64url').toString()), { permanent: false, data: { username: 'alice' } });
+  assert.deepEqual(JSON.parse(Buffer.from(payload, 'base64url').toString()), { permanent: false, created: Date.UTC(2026, 10, 25, 12) / 1000, data: { username: 'alice' } });
 });
 
 test('an unchanged volatile session is not re-sent', async () => {
@@ -270,4 +271,35 @@ test('commit() keeps headers of the reply and adds its own after them', async ()
   assert.equal(cookies.length, 2);
   assert.equal(cookies[0], 'other=1');
   assert.ok(parseCookieHeader(cookies[1]!.split(';')[0]).has('session'));
+});
+
+test('SESSION_ABSOLUTE_LIFETIME ends a session however often it is refreshed', async () => {
+  const clock = new TestClock();
+  const sessionInterface = sessions(clock);
+  let cookie = await cookieFor(sessionInterface, { username: 'alice' }, true);
+  // A daily visit keeps sliding the permanent cookie forward...
+  for (let day = 1; day <= 90; day += 1) {
+    clock.advanceSeconds(86400);
+    const loaded = await sessionInterface.open(cookie);
+    assert.equal(loaded.session.get('username'), 'alice', `day ${day}`);
+    cookie = setCookie(await commit(sessionInterface, loaded))!.split(';')[0]!;
+  }
+  // ...but not past 90 days from login.
+  clock.advanceSeconds(86400);
+  const loaded = await sessionInterface.open(cookie);
+  assert.equal(loaded.session.size, 0);
+  assert.match(loaded.incoming.rejection ?? '', /SessionTooOld: this session began 91 d ago, and SESSION_ABSOLUTE_LIFETIME allows 90 d; log in again/);
+});
+
+test('regenerate() (a new login) restarts the absolute lifetime', async () => {
+  const clock = new TestClock();
+  const sessionInterface = sessions(clock, { lifetimeSeconds: 200 * 86400 });
+  const cookie = await cookieFor(sessionInterface, { username: 'alice' }, true);
+  clock.advanceSeconds(80 * 86400);
+  const loaded = await sessionInterface.open(cookie);
+  assert.equal(loaded.session.createdAt, clock.milliseconds / 1000 - 80 * 86400);
+  loaded.session.regenerate();
+  const fresh = setCookie(await commit(sessionInterface, loaded))!.split(';')[0]!;
+  clock.advanceSeconds(20 * 86400);
+  assert.equal((await sessionInterface.open(fresh)).session.get('username'), 'alice');
 });

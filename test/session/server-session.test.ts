@@ -12,7 +12,9 @@ import { TestClock } from '../helpers/server.js';
 
 const LIFETIME = 31 * 86400;
 const IDLE = 3600;
-const SETTINGS: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', lifetimeSeconds: LIFETIME, refreshEachRequest: true };
+const SETTINGS: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', lifetimeSeconds: LIFETIME, refreshEachRequest: true,
+   absoluteLifetimeSeconds: 90 * 86400,
+ };
 
 /** Wraps a store and counts the calls, to check what is (and is not) written. */
 class CountingStore implements SessionStore {
@@ -81,7 +83,7 @@ test('a new session gets a 256-bit random id in a signed cookie that carries no 
   assert.doesNotMatch(header, /alice|dXNlcm5hbWU/, 'neither the data nor its base64 is in the cookie');
   const { id } = pairOf(reply);
   assert.equal(Buffer.from(id, 'base64url').length, 32);
-  assert.deepEqual(await memory.get(id), { data: { username: 'alice' }, permanent: false, version: 1 });
+  assert.deepEqual(await memory.get(id), { data: { username: 'alice' }, permanent: false, version: 1, createdAt: Date.UTC(2026, 10, 25, 12) / 1000 });
 });
 
 test('open() loads the record named by a valid cookie', async () => {
@@ -311,7 +313,7 @@ test('inspect() says the cookie holds an id and how large the stored data is', a
   const inspection = sessions.inspect(loaded);
   assert.equal(inspection.type, 'counting');
   assert.equal(inspection.cookieHolds, 'id');
-  assert.equal(inspection.storedBytes, Buffer.byteLength('{"version":1,"permanent":true,"data":{"username":"alice"}}'));
+  assert.equal(inspection.storedBytes, Buffer.byteLength('{"version":1,"createdAt":0,"permanent":true,"data":{"username":"alice"}}'));
   assert.ok(inspection.cookieExpiry instanceof Date);
 });
 
@@ -337,4 +339,31 @@ test('a fresh id colliding with an existing record is reported as a bug', async 
   const loaded = await sessions.open(undefined);
   loaded.session.set('a', 1);
   await assert.rejects(sessions.commit(loaded, page), /already had a record for a fresh random id/);
+});
+
+test('SESSION_ABSOLUTE_LIFETIME ends a server-side session from login, and removes its record', async () => {
+  const { sessions, clock, memory } = setup();
+  let { cookie, id } = await login(sessions, { username: 'alice' }, true);
+  for (let day = 1; day <= 90; day += 1) {
+    clock.advanceSeconds(86400);
+    const reply = await sessions.commit(await sessions.open(cookie), page);
+    ({ cookie, id } = pairOf(reply));
+  }
+  clock.advanceSeconds(86400);
+  const loaded = await sessions.open(cookie);
+  assert.equal(loaded.session.size, 0);
+  assert.match(loaded.incoming.rejection ?? '', /SessionTooOld: this session began 91 d ago/);
+  assert.equal(await memory.get(id), null);
+});
+
+test('a merge keeps the record\'s creation time', async () => {
+  const { sessions, memory, clock } = setup();
+  const { cookie, id } = await login(sessions);
+  const created = (await memory.get(id))!.createdAt;
+  clock.advanceSeconds(100);
+  const [first, second] = await Promise.all([sessions.open(cookie), sessions.open(cookie)]);
+  first!.session.set('a', 1);
+  second!.session.set('b', 2);
+  await Promise.all([sessions.commit(first!, page), sessions.commit(second!, page)]);
+  assert.equal((await memory.get(id))!.createdAt, created);
 });

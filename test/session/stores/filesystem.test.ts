@@ -13,7 +13,7 @@ import { TestClock } from '../../helpers/server.js';
 
 const freshDir = () => join(mkdtempSync(join(tmpdir(), 'scratchpad-fs-')), 'sessions');
 const newId = () => randomBytes(32).toString('base64url');
-const record = (version = 1, data: Record<string, string> = { username: 'alice' }) => ({ data, permanent: false, version });
+const record = (version = 1, data: Record<string, string> = { username: 'alice' }) => ({ data, permanent: false, version, createdAt: 1764000000 });
 
 runSessionStoreContract('FileSessionStore', async (clock) => ({
   store: await FileSessionStore.open({ directory: freshDir(), now: clock.now, sweepIntervalMs: 0 }),
@@ -181,7 +181,7 @@ test('FileSessionStore: kill -9 in the middle of writes never leaves a damaged s
     const id = ${JSON.stringify(id)};
     for (let version = 1; ; version += 1) {
       const data = { version: String(version), padding: String(version % 10).repeat(200_000) };
-      await store.set(id, { data, permanent: false, version }, 60, version === 1 ? null : version - 1);
+      await store.set(id, { data, permanent: false, version, createdAt: 1 }, 60, version === 1 ? null : version - 1);
       if (version === 3) process.stdout.write('writing\\n');
     }`;
   for (let round = 0; round < 5; round += 1) {

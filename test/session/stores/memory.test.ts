@@ -9,7 +9,7 @@ runSessionStoreContract('MemorySessionStore', async (clock) => ({
   pass: async (seconds) => clock.advanceSeconds(seconds),
 }));
 
-const record = (version = 1) => ({ data: { a: 1 }, permanent: false, version });
+const record = (version = 1) => ({ data: { a: 1 }, permanent: false, version, createdAt: 1764000000 });
 
 test('MemorySessionStore evicts the least recently used record past maxEntries', async () => {
   const store = new MemorySessionStore({ maxEntries: 3, sweepIntervalMs: 0 });

@@ -26,10 +26,10 @@ describe('RedisSessionStore', { skip }, () => {
   test('RedisSessionStore re-sends its script after Redis forgot it (NOSCRIPT)', async () => {
     const store = newStore();
     const id = randomBytes(32).toString('base64url');
-    assert.equal(await store.set(id, { data: {}, permanent: false, version: 1 }, 60, null), true);
+    assert.equal(await store.set(id, { data: {}, permanent: false, version: 1, createdAt: 1 }, 60, null), true);
     const admin = new RedisClient({ host: '127.0.0.1', port: redis.port });
     await admin.command(['SCRIPT', 'FLUSH']);
-    assert.equal(await store.set(id, { data: { a: 1 }, permanent: false, version: 2 }, 60, 1), true);
+    assert.equal(await store.set(id, { data: { a: 1 }, permanent: false, version: 2, createdAt: 1 }, 60, 1), true);
     await Promise.all([store.close(), admin.close()]);
   });
 
@@ -37,23 +37,23 @@ describe('RedisSessionStore', { skip }, () => {
     const store = newStore();
     const admin = new RedisClient({ host: '127.0.0.1', port: redis.port });
     const id = randomBytes(32).toString('base64url');
-    await store.set(id, { data: { a: 1 }, permanent: true, version: 1 }, 120, null);
+    await store.set(id, { data: { a: 1 }, permanent: true, version: 1, createdAt: 1 }, 120, null);
     const ttl = (await admin.command(['TTL', `scratchpad:session:${id}`])) as number;
     assert.ok(ttl > 100 && ttl <= 120, `ttl ${ttl}`);
-    assert.deepEqual(JSON.parse((await admin.command(['GET', `scratchpad:session:${id}`])) as string), { version: 1, permanent: true, data: { a: 1 } });
+    assert.deepEqual(JSON.parse((await admin.command(['GET', `scratchpad:session:${id}`])) as string), { version: 1, createdAt: 1, permanent: true, data: { a: 1 } });
     await Promise.all([store.close(), admin.close()]);
   });
 
   test('RedisSessionStore refuses to write under an id that is not a session id', async () => {
     const store = newStore();
-    await assert.rejects(store.set('a:b', { data: {}, permanent: false, version: 1 }, 60, null), /not a session id/);
+    await assert.rejects(store.set('a:b', { data: {}, permanent: false, version: 1, createdAt: 1 }, 60, null), /not a session id/);
     await store.close();
   });
 
   test('RedisSessionStore throws SessionStoreUnavailableError (503) while Redis is down', async () => {
     const store = newStore();
     const id = randomBytes(32).toString('base64url');
-    await store.set(id, { data: {}, permanent: false, version: 1 }, 60, null);
+    await store.set(id, { data: {}, permanent: false, version: 1, createdAt: 1 }, 60, null);
     await redis.kill();
     await assert.rejects(store.get(id), (error: unknown) => error instanceof SessionStoreUnavailableError && error.status === 503 && /redis at 127\.0\.0\.1/.test(error.message));
     await redis.restart();
