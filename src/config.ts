@@ -26,6 +26,7 @@
  * | SESSION_REFRESH_EACH_REQUEST | true           | true or false                               |
  * | SESSION_ABSOLUTE_LIFETIME    | 7776000 (90 d) | seconds from login, however often refreshed |
  * | SESSION_TYPE                 | cookie         | cookie, memory, filesystem or redis         |
+ * | SESSION_COOKIE_ENCRYPT       | false          | true: AES-256-GCM cookie sessions (unreadable) |
  * | SESSION_IDLE_LIFETIME        | 86400 (1 d)    | seconds a volatile server-side session lives unused |
  * | SESSION_MEMORY_MAX           | 10000          | most sessions the memory store keeps        |
  * | SESSION_FILE_DIR             | .scratchpad-sessions | directory of the filesystem store     |
@@ -178,6 +179,7 @@ function readStoreSettings(env: Environment, cwd: string): StoreSettings {
   if (match === undefined) throw new ConfigError('SESSION_TYPE', 'cookie, memory, filesystem or redis', type);
   return Object.freeze({
     type: match,
+    encrypt: readBoolean(env, 'SESSION_COOKIE_ENCRYPT', false),
     idleLifetimeSeconds: readInteger(env, 'SESSION_IDLE_LIFETIME', DEFAULT_IDLE_LIFETIME_SECONDS, 1, MAX_LIFETIME_SECONDS),
     memoryMax: readInteger(env, 'SESSION_MEMORY_MAX', DEFAULT_MEMORY_MAX, 1, 100_000_000),
     fileDirectory: resolve(cwd, readString(env, 'SESSION_FILE_DIR', DEFAULT_FILE_DIR)),

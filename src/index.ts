@@ -49,8 +49,10 @@ export {
   SignatureFromTheFuture,
   Signer,
   type SignerOptions,
+  type ValueProtector,
   type VerifiedValue,
 } from './signing/signer.js';
+export { Sealer, type SealerOptions } from './signing/sealer.js';
 export {
   Session,
   SessionTooLargeError,

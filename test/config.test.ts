@@ -175,6 +175,7 @@ test('loadConfig() defaults to cookie sessions with documented store settings', 
   const { store } = loadConfig({ SECRET_KEY: STRONG }, dir);
   assert.deepEqual(store, {
     type: 'cookie',
+    encrypt: false,
     idleLifetimeSeconds: 86400,
     memoryMax: 10000,
     fileDirectory: join(dir, '.scratchpad-sessions'),
@@ -187,6 +188,7 @@ test('loadConfig() reads the store settings', () => {
     {
       SECRET_KEY: STRONG,
       SESSION_TYPE: 'Redis',
+      SESSION_COOKIE_ENCRYPT: 'true',
       SESSION_IDLE_LIFETIME: '600',
       SESSION_MEMORY_MAX: '5',
       SESSION_FILE_DIR: '/var/lib/sessions',
@@ -196,6 +198,7 @@ test('loadConfig() reads the store settings', () => {
   );
   assert.deepEqual(store, {
     type: 'redis',
+    encrypt: true,
     idleLifetimeSeconds: 600,
     memoryMax: 5,
     fileDirectory: '/var/lib/sessions',

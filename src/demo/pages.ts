@@ -104,7 +104,9 @@ function inspectorSection(view: InspectorView): Html {
   const { storage } = view;
   const stored =
     storage.cookieHolds === 'data'
-      ? html`in the cookie itself (<code>SESSION_TYPE=cookie</code>): signed, so it cannot be changed, but readable by whoever holds the cookie`
+      ? storage.protection === 'encrypted'
+        ? html`in the cookie itself (<code>SESSION_TYPE=cookie</code>), <strong>encrypted</strong> with AES-256-GCM (<code>SESSION_COOKIE_ENCRYPT=true</code>): the browser can neither read nor change it; only the server can`
+        : html`in the cookie itself (<code>SESSION_TYPE=cookie</code>), <strong>signed</strong>: it cannot be changed, but whoever holds the cookie can read it`
       : html`on the server, in the <code>${storage.type}</code> store (${storage.storedBytes ?? 0} bytes); the cookie holds only a signed session id`;
   const kind = view.permanent
     ? html`<strong>permanent</strong>: <code>Max-Age=${view.lifetimeSeconds}</code> (${formatSeconds(view.lifetimeSeconds)}), so the browser keeps it until ${storage.cookieExpiry?.toUTCString() ?? 'its lifetime ends'}, across restarts`
@@ -119,7 +121,7 @@ ${signed}
 </table>
 <p class="note">A <em>volatile</em> session lives in a cookie without an expiry date: the browser forgets it when it closes.
 Tick “Remember me” to make it <em>permanent</em>: the cookie then carries <code>Max-Age</code> and survives restarts for ${formatSeconds(view.lifetimeSeconds)}.</p>
-${storage.cookieHolds === 'data' ? html`<p class="note">The data is signed, not encrypted: anyone holding the cookie can read it, but nobody without the secret key can change it.</p>` : html`<p class="note">The data never leaves the server, and logging out deletes it there: a copy of the old cookie is then worthless.</p>`}`;
+${storage.cookieHolds === 'data' && storage.protection === 'signed' ? html`<p class="note">The data is signed, not encrypted: anyone holding the cookie can read it, but nobody without the secret key can change it.</p>` : html`<p class="note">The data never leaves the server, and logging out deletes it there: a copy of the old cookie is then worthless.</p>`}`;
 }
 
 export interface LoginForm {

@@ -24,6 +24,7 @@
  *
  * Read next: ../demo/pages.ts, then ../demo/app.ts, where three routes use a session without knowing where it lives.
  */
+import { Sealer } from '../signing/sealer.js';
 import { Signer } from '../signing/signer.js';
 import { RedisClient } from '../redis/client.js';
 import { CookieSessionInterface } from './cookie-session.js';
@@ -47,6 +48,8 @@ export interface RedisSettings {
 /** The store settings of the configuration (see ../config.ts for the variables and defaults). */
 export interface StoreSettings {
   readonly type: SessionType;
+  /** SESSION_COOKIE_ENCRYPT: seal cookie sessions with AES-256-GCM instead of only signing them. */
+  readonly encrypt: boolean;
   readonly idleLifetimeSeconds: number;
   readonly memoryMax: number;
   readonly fileDirectory: string;
@@ -75,8 +78,10 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
   const log = options.log ?? (() => {});
   const signer = new Signer({ secrets: options.secrets, salt: 'scratchpad.session', now });
   if (options.store.type === 'cookie') {
-    return { sessions: new CookieSessionInterface(options.cookie, signer, now), store: null, close: async () => {} };
+    const protector = options.store.encrypt ? new Sealer({ secrets: options.secrets, now }) : signer;
+    return { sessions: new CookieSessionInterface(options.cookie, protector, now), store: null, close: async () => {} };
   }
+  if (options.store.encrypt) log('sessions: SESSION_COOKIE_ENCRYPT has no effect here: the cookie holds only a random id, and the data stays on the server');
   const store = await openStore(options.store, now, log);
   const sessions = new ServerSessionInterface({ settings: options.cookie, idleLifetimeSeconds: options.store.idleLifetimeSeconds, store, signer, now });
   return { sessions, store, close: () => store.close() };

@@ -26,7 +26,7 @@
  */
 import { CookieTooLargeError, parseCookieHeader, serializeSetCookie } from '../http/cookie.js';
 import type { Reply } from '../http/reply.js';
-import { SignatureError, type Signer } from '../signing/signer.js';
+import { SignatureError, type ValueProtector } from '../signing/signer.js';
 import {
   absoluteLifetimeExceeded,
   Session,
@@ -49,12 +49,13 @@ const NO_COOKIE: IncomingCookie = Object.freeze({ present: false, bytes: 0, reje
 
 export class CookieSessionInterface implements SessionInterface {
   readonly #settings: SessionCookieSettings;
-  readonly #signer: Signer;
+  readonly #protector: ValueProtector;
   readonly #now: () => number;
 
-  constructor(settings: SessionCookieSettings, signer: Signer, now: () => number = Date.now) {
+  /** `protector` is a Signer (readable cookies) or a Sealer (SESSION_COOKIE_ENCRYPT=true). */
+  constructor(settings: SessionCookieSettings, protector: ValueProtector, now: () => number = Date.now) {
     this.#settings = settings;
-    this.#signer = signer;
+    this.#protector = protector;
     this.#now = now;
   }
 
@@ -66,7 +67,7 @@ export class CookieSessionInterface implements SessionInterface {
     const bytes = name.length + value.length;
     try {
       // Every session, volatile or permanent, is refused once older than the lifetime (Flask's rule).
-      const verified = this.#signer.verify(name, value, this.#settings.lifetimeSeconds);
+      const verified = this.#protector.unprotect(name, value, this.#settings.lifetimeSeconds);
       const { permanent, created, data } = decodePayload(verified.payload);
       // However often it was refreshed, a session ends SESSION_ABSOLUTE_LIFETIME after login.
       const tooOld = absoluteLifetimeExceeded(created, this.#settings, this.#now());
@@ -93,7 +94,8 @@ export class CookieSessionInterface implements SessionInterface {
   }
 
   inspect(loaded: LoadedSession): SessionInspection {
-    return { type: 'cookie', cookieHolds: 'data', storedBytes: null, cookieExpiry: cookieExpiry(loaded, this.#settings, this.#now()) };
+    const cookieExpiresAt = cookieExpiry(loaded, this.#settings, this.#now());
+    return { type: 'cookie', cookieHolds: 'data', protection: this.#protector.protection, storedBytes: null, cookieExpiry: cookieExpiresAt };
   }
 
   /** The `Set-Cookie` value this response needs, or `null` for none. Flask's `save_session`. */
@@ -108,7 +110,7 @@ export class CookieSessionInterface implements SessionInterface {
     const rotate = incoming.keyIndex !== null && incoming.keyIndex > 0;
     if (!session.modified && !(session.permanent && this.#settings.refreshEachRequest) && !rotate) return null;
     // 3. Encode, sign, and describe the cookie.
-    const value = this.#signer.sign(this.#settings.name, encodePayload(session, session.creationTimeToSave(Math.floor(this.#now() / 1000))));
+    const value = this.#protector.protect(this.#settings.name, encodePayload(session, session.creationTimeToSave(Math.floor(this.#now() / 1000))));
     const cookie = sessionCookie(this.#settings, value, session.permanent, this.#now());
     // 4. Check the size: throwing here leaves the reply without any Set-Cookie, so the browser
     //    keeps its previous cookie and the user their previous session.

@@ -151,7 +151,8 @@ export class ServerSessionInterface implements SessionInterface {
   inspect(loaded: LoadedSession): SessionInspection {
     const { session } = loaded;
     const storedBytes = Buffer.byteLength(encodeRecord({ data: session.toObject(), permanent: session.permanent, version: 1, createdAt: 0 }));
-    return { type: this.#store.name, cookieHolds: 'id', storedBytes, cookieExpiry: cookieExpiry(loaded, this.#settings, this.#now()) };
+    const cookieExpiresAt = cookieExpiry(loaded, this.#settings, this.#now());
+    return { type: this.#store.name, cookieHolds: 'id', protection: 'signed', storedBytes, cookieExpiry: cookieExpiresAt };
   }
 
   /** Applies the four rules of the module header; returns the Set-Cookie value, or null. */

@@ -272,6 +272,8 @@ export interface SessionInspection {
   readonly type: string;
   /** What the cookie carries: the session data itself, or only a signed id pointing into a store. */
   readonly cookieHolds: 'data' | 'id';
+  /** How the cookie's value is protected: signed (readable) or encrypted (SESSION_COOKIE_ENCRYPT). */
+  readonly protection: 'signed' | 'encrypted';
   /** Size of the data as the store keeps it (server-side sessions); `null` for cookie sessions. */
   readonly storedBytes: number | null;
   /** When the browser will drop the cookie after this response; `null` while it is volatile. */

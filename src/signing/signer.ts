@@ -83,13 +83,26 @@ export interface VerifiedValue {
   readonly keyIndex: number;
 }
 
+/**
+ * What a session cookie needs from its protection, signed (this module) or encrypted (sealer.ts):
+ * turn a payload into a cookie-safe string, and back, refusing anything altered or too old.
+ */
+export interface ValueProtector {
+  /** `signed`: readable by the holder, unforgeable. `encrypted`: unreadable as well. */
+  readonly protection: 'signed' | 'encrypted';
+  protect(name: string, payload: Buffer | string): string;
+  /** Throws a `SignatureError` subclass for anything not produced by `protect()`, or too old. */
+  unprotect(name: string, value: string, maxAgeSeconds: number): VerifiedValue;
+}
+
 /** Nothing we sign is larger than a cookie, so a longer value is refused before any work. */
 const MAX_SIGNED_VALUE_LENGTH = 4096;
 const SIGNATURE_BYTES = 32; // SHA-256
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const TIMESTAMP = /^(?:0|[1-9][0-9]{0,14})$/; // whole seconds; 15 digits is far beyond year 9999
 
-export class Signer {
+export class Signer implements ValueProtector {
+  readonly protection = 'signed';
   readonly #keys: readonly Buffer[];
   readonly #now: () => number;
   readonly #clockSkewSeconds: number;
@@ -102,6 +115,14 @@ export class Signer {
     this.#keys = options.secrets.map((secret) => createHmac('sha256', secret).update(salt).digest());
     this.#now = options.now ?? Date.now;
     this.#clockSkewSeconds = options.clockSkewSeconds ?? 60;
+  }
+
+  protect(name: string, payload: Buffer | string): string {
+    return this.sign(name, payload);
+  }
+
+  unprotect(name: string, value: string, maxAgeSeconds: number): VerifiedValue {
+    return this.verify(name, value, maxAgeSeconds);
   }
 
   /** Signs `payload` for the cookie called `name`, dated now. The result is cookie-safe ASCII. */
@@ -121,16 +142,9 @@ export class Signer {
    * MAC proves we wrote it.
    */
   verify(name: string, signedValue: string, maxAgeSeconds: number): VerifiedValue {
-    // 1. Length: nothing we sign is this long.
-    if (signedValue.length > MAX_SIGNED_VALUE_LENGTH) {
-      throw new MalformedSignature(`signed value is ${signedValue.length} characters; nothing signed here exceeds ${MAX_SIGNED_VALUE_LENGTH}`);
-    }
-    // 2. Shape: exactly three parts.
-    const parts = signedValue.split('.');
-    if (parts.length !== 3) throw new MalformedSignature(`signed value has ${parts.length} dot-separated parts, not 3`);
-    const [encodedPayload, timestamp, encodedSignature] = parts as [string, string, string];
+    // 1. Length, and 2. shape: exactly three parts.
+    const [encodedPayload, timestamp, encodedSignature] = splitThreeParts(signedValue, 'signed value');
     // 3. Alphabet: canonical base64url and a plain decimal, so every value has one spelling only.
-    if (!TIMESTAMP.test(timestamp)) throw new MalformedSignature('signed value has a timestamp that is not a whole number of seconds');
     const payload = decodeCanonicalBase64url(encodedPayload, 'payload');
     const signature = decodeCanonicalBase64url(encodedSignature, 'signature');
     if (signature.length !== SIGNATURE_BYTES) {
@@ -143,13 +157,37 @@ export class Signer {
       throw new BadSignature(`signature matches none of the ${this.#keys.length} configured key(s): the value was changed, or signed with a key no longer configured`);
     }
     // 5. Age: only now is the timestamp known to be ours.
-    const signedAtSeconds = Number(timestamp);
-    const signedAt = new Date(signedAtSeconds * 1000);
-    const ageSeconds = Math.floor(this.#now() / 1000) - signedAtSeconds;
-    if (ageSeconds < -this.#clockSkewSeconds) throw new SignatureFromTheFuture(signedAt);
-    if (ageSeconds > maxAgeSeconds) throw new SignatureExpired(signedAt, ageSeconds, maxAgeSeconds);
+    const signedAt = checkAge(timestamp, this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
     return { payload, signedAt, keyIndex };
   }
+}
+
+/**
+ * Steps 1 and 2 of reading a protected value, shared with sealer.ts: refuse anything longer than a
+ * cookie before any other work, then require exactly three dot-separated parts, the middle one a
+ * canonical decimal timestamp.
+ */
+export function splitThreeParts(value: string, what: string): [string, string, string] {
+  if (value.length > MAX_SIGNED_VALUE_LENGTH) {
+    throw new MalformedSignature(`${what} is ${value.length} characters; nothing signed here exceeds ${MAX_SIGNED_VALUE_LENGTH}`);
+  }
+  const parts = value.split('.');
+  if (parts.length !== 3) throw new MalformedSignature(`${what} has ${parts.length} dot-separated parts, not 3`);
+  if (!TIMESTAMP.test(parts[1]!)) throw new MalformedSignature(`${what} has a timestamp that is not a whole number of seconds`);
+  return parts as [string, string, string];
+}
+
+/**
+ * The last step, once the timestamp is known to be authentic: refuse a value older than
+ * `maxAgeSeconds`, or dated later than the clock skew allows. Returns the signing date.
+ */
+export function checkAge(timestamp: string, nowMilliseconds: number, maxAgeSeconds: number, clockSkewSeconds: number): Date {
+  const signedAtSeconds = Number(timestamp);
+  const signedAt = new Date(signedAtSeconds * 1000);
+  const ageSeconds = Math.floor(nowMilliseconds / 1000) - signedAtSeconds;
+  if (ageSeconds < -clockSkewSeconds) throw new SignatureFromTheFuture(signedAt);
+  if (ageSeconds > maxAgeSeconds) throw new SignatureExpired(signedAt, ageSeconds, maxAgeSeconds);
+  return signedAt;
 }
 
 /**
@@ -165,7 +203,7 @@ function mac(key: Buffer, name: string, encodedPayload: string, timestamp: strin
  * unused low bits in the last character, so many strings decode to the same bytes. We accept a
  * string only if encoding its bytes gives the string back.
  */
-function decodeCanonicalBase64url(text: string, what: string): Buffer {
+export function decodeCanonicalBase64url(text: string, what: string): Buffer {
   const bytes = Buffer.from(text, 'base64url');
   if (!BASE64URL.test(text) || bytes.toString('base64url') !== text) {
     throw new MalformedSignature(`signed value has a ${what} that is not canonical base64url`);

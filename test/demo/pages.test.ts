@@ -7,7 +7,7 @@ const anonymous: InspectorView = {
   incoming: { present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null },
   permanent: false,
   lifetimeSeconds: 2678400,
-  storage: { type: 'cookie', cookieHolds: 'data', storedBytes: null, cookieExpiry: null },
+  storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null },
   data: {},
 };
 
@@ -47,12 +47,18 @@ test('indexPage() shows a permanent session with its Max-Age and expiry', () => 
 
 test('indexPage() says where the data is kept: in the cookie, readable', () => {
   const html = indexPage(null, anonymous);
-  assert.match(html, /<tr><th>Data kept<\/th><td>in the cookie itself \(<code>SESSION_TYPE=cookie<\/code>\): signed, so it cannot be changed, but readable/);
+  assert.match(html, /<tr><th>Data kept<\/th><td>in the cookie itself \(<code>SESSION_TYPE=cookie<\/code>\), <strong>signed<\/strong>: it cannot be changed, but whoever holds the cookie can read it/);
   assert.match(html, /signed, not encrypted/);
 });
 
+test('indexPage() says when the cookie is encrypted, and drops the "readable" warning', () => {
+  const html = indexPage(null, { ...anonymous, storage: { ...anonymous.storage, protection: 'encrypted' } });
+  assert.match(html, /<strong>encrypted<\/strong> with AES-256-GCM \(<code>SESSION_COOKIE_ENCRYPT=true<\/code>\): the browser can neither read nor change it/);
+  assert.doesNotMatch(html, /signed, not encrypted/);
+});
+
 test('indexPage() says where the data is kept: on the server, with its size', () => {
-  const html = indexPage('alice', { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', storedBytes: 57, cookieExpiry: null } });
+  const html = indexPage('alice', { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 57, cookieExpiry: null } });
   assert.match(html, /on the server, in the <code>redis<\/code> store \(57 bytes\); the cookie holds only a signed session id/);
   assert.match(html, /logging out deletes it there/);
   assert.doesNotMatch(html, /signed, not encrypted/);

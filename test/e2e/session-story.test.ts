@@ -158,3 +158,23 @@ test('a session too large for a cookie gets a clear 413 page and the old cookie 
   assert.match(await response.text(), /browsers silently drop cookies over 4096 bytes, so it was not saved; your previous session is unchanged/);
   assert.match(await (await get(server.url, cookie)).text(), /Logged in as <strong>ivan<\/strong>/);
 });
+
+test('SESSION_COOKIE_ENCRYPT=true: the cookie is unreadable, the story is the same, and signed cookies are refused', async () => {
+  const encrypted = await startServer({ SESSION_COOKIE_ENCRYPT: 'true' }, { now: clock.now });
+  try {
+    const login = await postForm(`${encrypted.url}/login`, { username: 'alice', remember: 'on' });
+    const cookie = sessionCookieFrom(login)!;
+    assert.match(cookie, /^session=v1\.\d+\.[A-Za-z0-9_-]+$/);
+    assert.doesNotMatch(Buffer.from(cookie.split('.')[2]!, 'base64url').toString('latin1'), /alice|username/);
+    const page = await (await get(encrypted.url, cookie)).text();
+    assert.match(page, /Logged in as <strong>alice<\/strong>/);
+    assert.match(page, /<strong>encrypted<\/strong> with AES-256-GCM/);
+    // A cookie signed by a server with the same key but no encryption is not accepted (no downgrade).
+    const signed = sessionCookieFrom(await postForm(`${server.url}/login`, { username: 'mallory' }))!;
+    const downgraded = await (await get(encrypted.url, signed)).text();
+    assert.match(downgraded, /You are not logged in/);
+    assert.match(downgraded, /this server reads v1 only/);
+  } finally {
+    await encrypted.close();
+  }
+});

@@ -12,6 +12,7 @@ import type { SessionCookieSettings } from '../../src/session/session.js';
 const cookie: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', lifetimeSeconds: 3600, refreshEachRequest: true, absoluteLifetimeSeconds: 86400 * 90 };
 const store = (settings: Partial<StoreSettings>): StoreSettings => ({
   type: 'cookie',
+  encrypt: false,
   idleLifetimeSeconds: 60,
   memoryMax: 10,
   fileDirectory: join(mkdtempSync(join(tmpdir(), 'scratchpad-backend-')), 'sessions'),
@@ -58,4 +59,20 @@ test('openSessionBackend() for SESSION_TYPE=redis starts even when Redis cannot 
 
 test('openSessionBackend() refuses an unknown type', async () => {
   await assert.rejects(openSessionBackend({ cookie, store: store({ type: 'mongo' as never }), secrets: ['k'] }), /no session store is called "mongo"/);
+});
+
+test('openSessionBackend() with SESSION_COOKIE_ENCRYPT seals cookie sessions', async () => {
+  const backend = await openSessionBackend({ cookie, store: store({ encrypt: true }), secrets: ['k'] });
+  const loaded = await backend.sessions.open(undefined);
+  assert.equal(backend.sessions.inspect(loaded).protection, 'encrypted');
+  loaded.session.set('username', 'alice');
+  const reply = await backend.sessions.commit(loaded, { status: 200, headers: {}, body: '' });
+  assert.match((reply.headers['set-cookie'] as string[])[0]!, /^session=v1\.\d+\./);
+});
+
+test('openSessionBackend() says SESSION_COOKIE_ENCRYPT does nothing for server-side sessions', async () => {
+  const lines: string[] = [];
+  const backend = await openSessionBackend({ cookie, store: store({ type: 'memory', encrypt: true }), secrets: ['k'], log: (line) => lines.push(line) });
+  assert.match(lines.join('\n'), /SESSION_COOKIE_ENCRYPT has no effect here/);
+  await backend.close();
 });
