@@ -20,17 +20,29 @@
  * | SESSION_COOKIE_DOMAIN        | (none)         | a host name                                 |
  * | SESSION_COOKIE_PATH          | /              | a path starting with /                      |
  * | SESSION_COOKIE_HTTPONLY      | true           | true or false                               |
- * | SESSION_COOKIE_SECURE        | false          | true or false                               |
+ * | SESSION_COOKIE_SECURE        | (see below)    | true or false; unset: true with TLS, per request with TRUST_PROXY, else false |
  * | SESSION_COOKIE_SAMESITE      | Lax            | Strict, Lax or None (None needs SECURE)     |
  * | PERMANENT_SESSION_LIFETIME   | 2678400 (31 d) | seconds, 1–34560000 (400 days)              |
  * | SESSION_REFRESH_EACH_REQUEST | true           | true or false                               |
- * | SESSION_ABSOLUTE_LIFETIME    | 7776000 (90 d) | seconds from login, however often refreshed |
  * | SESSION_TYPE                 | cookie         | cookie, memory, filesystem or redis         |
  * | SESSION_COOKIE_ENCRYPT       | false          | true: AES-256-GCM cookie sessions (unreadable) |
  * | SESSION_IDLE_LIFETIME        | 86400 (1 d)    | seconds a volatile server-side session lives unused |
  * | SESSION_MEMORY_MAX           | 10000          | most sessions the memory store keeps        |
  * | SESSION_FILE_DIR             | .scratchpad-sessions | directory of the filesystem store     |
  * | SESSION_REDIS_URL            | redis://127.0.0.1:6379/0 | redis://[[user]:password@]host[:port][/db] |
+ * | SESSION_COOKIE_PARTITIONED   | false          | true or false (true needs Secure)           |
+ * | SESSION_ABSOLUTE_LIFETIME    | 7776000 (90 d) | seconds from login, however often refreshed |
+ * | TLS_CERT_FILE, TLS_KEY_FILE  | (none)         | PEM files: serve HTTPS; SECURE then defaults to true |
+ * | TRUST_PROXY                  | false          | true: believe X-Forwarded-Proto (SECURE then defaults to per request) |
+ * | LIMIT_BODY_BYTES             | 65536          | largest form body (413 past it)             |
+ * | LIMIT_FORM_FIELDS            | 100            | most form fields (413)                      |
+ * | LIMIT_FIELD_NAME_BYTES       | 256            | longest field name (413)                    |
+ * | LIMIT_FIELD_VALUE_BYTES      | 16384          | longest field value (413)                   |
+ * | LIMIT_HEADER_BYTES           | 16384          | request line plus headers (431)             |
+ * | HEADERS_TIMEOUT_MS           | 10000          | time to send the headers (408)              |
+ * | REQUEST_TIMEOUT_MS           | 30000          | time to send the whole request (408)        |
+ * | KEEP_ALIVE_TIMEOUT_MS        | 5000           | idle time before a kept-alive connection closes |
+ * | MAX_CONNECTIONS              | 1000           | open connections; more are closed at once   |
  * | ACCESS_LOG                   | true           | true or false                               |
  * | NODE_ENV                     | (none)         | "production" makes a weak SECRET_KEY fatal  |
  *
@@ -48,7 +60,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { InvalidCookieError, serializeSetCookie, type SameSite } from './http/cookie.js';
+import { DEFAULT_FORM_LIMITS, type FormLimits } from './http/form.js';
+import { SERVER_LIMITS, type ServerLimits } from './http/serve.js';
 import type { SessionCookieSettings } from './session/session.js';
 import type { RedisSettings, StoreSettings } from './session/backend.js';
 
@@ -63,6 +78,12 @@ export interface Config {
   /** Where sessions live: in the cookie, or in which server-side store. */
   readonly store: StoreSettings;
   readonly accessLog: boolean;
+  /** TLS_CERT_FILE and TLS_KEY_FILE, read: the server then speaks HTTPS. */
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer } | null;
+  /** TRUST_PROXY: believe X-Forwarded-Proto (only behind a proxy that sets it). */
+  readonly trustProxy: boolean;
+  /** Every limit on what a client may send, and for how long. */
+  readonly limits: { readonly form: FormLimits; readonly server: ServerLimits };
   /** Things the operator should know but that do not stop the server, such as a generated key. */
   readonly warnings: readonly string[];
 }
@@ -100,7 +121,9 @@ type Environment = Readonly<Record<string, string | undefined>>;
 export function loadConfig(env: Environment = process.env, cwd: string = process.cwd()): Config {
   const warnings: string[] = [];
   const production = env['NODE_ENV'] === 'production';
-  const cookie = readCookieSettings(env);
+  const tls = readTls(env);
+  const trustProxy = readBoolean(env, 'TRUST_PROXY', false);
+  const cookie = readCookieSettings(env, tls !== null, trustProxy);
   const { secretKey, secretKeyFallbacks } = readSecretKeys(env, production, cwd, warnings);
   return Object.freeze({
     host: readString(env, 'HOST', '127.0.0.1'),
@@ -110,19 +133,75 @@ export function loadConfig(env: Environment = process.env, cwd: string = process
     cookie,
     store: readStoreSettings(env, cwd),
     accessLog: readBoolean(env, 'ACCESS_LOG', true),
+    tls,
+    trustProxy,
+    limits: readLimits(env),
     warnings: Object.freeze(warnings),
   });
 }
 
-function readCookieSettings(env: Environment): SessionCookieSettings {
+/** TLS_CERT_FILE and TLS_KEY_FILE: both or neither, readable, and a matching PEM pair. */
+function readTls(env: Environment): Config['tls'] {
+  const certFile = readString(env, 'TLS_CERT_FILE', '');
+  const keyFile = readString(env, 'TLS_KEY_FILE', '');
+  if (certFile === '' && keyFile === '') return null;
+  if (certFile === '') throw new ConfigError('TLS_CERT_FILE', 'set together with TLS_KEY_FILE (a PEM certificate file)', undefined);
+  if (keyFile === '') throw new ConfigError('TLS_KEY_FILE', 'set together with TLS_CERT_FILE (a PEM private key file)', undefined);
+  const read = (variable: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(variable, `a readable PEM file (${(error as Error).message})`, file);
+    }
+  };
+  const tls = { cert: read('TLS_CERT_FILE', certFile), key: read('TLS_KEY_FILE', keyFile) };
+  try {
+    createSecureContext(tls);
+  } catch (error) {
+    throw new ConfigError('TLS_CERT_FILE', `a PEM certificate that matches the key in TLS_KEY_FILE (${(error as Error).message})`, certFile);
+  }
+  return Object.freeze(tls);
+}
+
+/** SESSION_COOKIE_SECURE when unset: on with TLS, per request behind a trusted proxy, else off. */
+function readSecure(env: Environment, tls: boolean, trustProxy: boolean): boolean | 'auto' {
+  if (readString(env, 'SESSION_COOKIE_SECURE', '') !== '') return readBoolean(env, 'SESSION_COOKIE_SECURE', false);
+  if (tls) return true;
+  return trustProxy ? 'auto' : false;
+}
+
+function readLimits(env: Environment): Config['limits'] {
+  const form: FormLimits = Object.freeze({
+    maxBodyBytes: readInteger(env, 'LIMIT_BODY_BYTES', DEFAULT_FORM_LIMITS.maxBodyBytes, 1, 1 << 30),
+    maxFields: readInteger(env, 'LIMIT_FORM_FIELDS', DEFAULT_FORM_LIMITS.maxFields, 1, 1_000_000),
+    maxNameBytes: readInteger(env, 'LIMIT_FIELD_NAME_BYTES', DEFAULT_FORM_LIMITS.maxNameBytes, 1, 1 << 30),
+    maxValueBytes: readInteger(env, 'LIMIT_FIELD_VALUE_BYTES', DEFAULT_FORM_LIMITS.maxValueBytes, 1, 1 << 30),
+  });
+  const server: ServerLimits = Object.freeze({
+    maxHeaderSize: readInteger(env, 'LIMIT_HEADER_BYTES', SERVER_LIMITS.maxHeaderSize, 1024, 1 << 20),
+    headersTimeoutMs: readInteger(env, 'HEADERS_TIMEOUT_MS', SERVER_LIMITS.headersTimeoutMs, 1, 3_600_000),
+    requestTimeoutMs: readInteger(env, 'REQUEST_TIMEOUT_MS', SERVER_LIMITS.requestTimeoutMs, 1, 3_600_000),
+    keepAliveTimeoutMs: readInteger(env, 'KEEP_ALIVE_TIMEOUT_MS', SERVER_LIMITS.keepAliveTimeoutMs, 1, 3_600_000),
+    timeoutCheckIntervalMs: SERVER_LIMITS.timeoutCheckIntervalMs,
+    maxConnections: readInteger(env, 'MAX_CONNECTIONS', SERVER_LIMITS.maxConnections, 1, 1_000_000),
+  });
+  // Node refuses a headers timeout longer than the request timeout: say so in our words.
+  if (server.headersTimeoutMs > server.requestTimeoutMs) {
+    throw new ConfigError('HEADERS_TIMEOUT_MS', `at most REQUEST_TIMEOUT_MS (${server.requestTimeoutMs})`, String(server.headersTimeoutMs));
+  }
+  return Object.freeze({ form, server });
+}
+
+function readCookieSettings(env: Environment, tls: boolean, trustProxy: boolean): SessionCookieSettings {
   const domain = env['SESSION_COOKIE_DOMAIN'];
   const settings: SessionCookieSettings = Object.freeze({
     name: readString(env, 'SESSION_COOKIE_NAME', 'session'),
     ...(domain === undefined || domain === '' ? {} : { domain }),
     path: readString(env, 'SESSION_COOKIE_PATH', '/'),
     httpOnly: readBoolean(env, 'SESSION_COOKIE_HTTPONLY', true),
-    secure: readBoolean(env, 'SESSION_COOKIE_SECURE', false),
+    secure: readSecure(env, tls, trustProxy),
     sameSite: readSameSite(env),
+    partitioned: readBoolean(env, 'SESSION_COOKIE_PARTITIONED', false),
     lifetimeSeconds: readInteger(env, 'PERMANENT_SESSION_LIFETIME', DEFAULT_LIFETIME_SECONDS, 1, MAX_LIFETIME_SECONDS),
     refreshEachRequest: readBoolean(env, 'SESSION_REFRESH_EACH_REQUEST', true),
     absoluteLifetimeSeconds: readInteger(env, 'SESSION_ABSOLUTE_LIFETIME', DEFAULT_ABSOLUTE_LIFETIME_SECONDS, 1, MAX_ABSOLUTE_LIFETIME_SECONDS),
@@ -137,7 +216,8 @@ function readCookieSettings(env: Environment): SessionCookieSettings {
  */
 function checkCookieSettings(settings: SessionCookieSettings): void {
   try {
-    serializeSetCookie({ ...settings, value: '', maxAge: 0 });
+    // 'auto' counts as not Secure: prefixes, SameSite=None and Partitioned need it on every request.
+    serializeSetCookie({ ...settings, secure: settings.secure === true, value: '', maxAge: 0 });
   } catch (error) {
     if (!(error instanceof InvalidCookieError)) throw error;
     const problem = COOKIE_SETTING_PROBLEMS[error.field];
@@ -167,8 +247,19 @@ const COOKIE_SETTING_PROBLEMS: Readonly<
   },
   sameSite: {
     variable: 'SESSION_COOKIE_SAMESITE',
-    accepted: 'Strict or Lax while SESSION_COOKIE_SECURE is false (browsers reject SameSite=None without Secure)',
+    accepted: 'Strict or Lax unless SESSION_COOKIE_SECURE=true or TLS is on (browsers reject SameSite=None without Secure)',
     got: (settings) => settings.sameSite,
+  },
+  partitioned: {
+    variable: 'SESSION_COOKIE_PARTITIONED',
+    accepted: 'false unless SESSION_COOKIE_SECURE=true or TLS is on (browsers reject Partitioned without Secure)',
+    got: (settings) => String(settings.partitioned),
+  },
+  prefix: {
+    variable: 'SESSION_COOKIE_NAME',
+    accepted:
+      'a name whose prefix rules hold: __Secure- needs SESSION_COOKIE_SECURE=true (or TLS); __Host- needs that, SESSION_COOKIE_PATH=/ and no SESSION_COOKIE_DOMAIN',
+    got: (settings) => settings.name,
   },
 };
 

@@ -45,6 +45,8 @@ async function start(): Promise<void> {
   const server = createHttpServer(demo.application, {
     accessLog: config.accessLog ? (line) => console.log(line) : null,
     errorLog: (message) => console.error(`scratchpad: internal error: ${message}`),
+    limits: config.limits.server,
+    tls: config.tls,
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
     // Typically EADDRINUSE or EACCES: name the setting to change, then stop.
@@ -55,7 +57,7 @@ async function start(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    console.log(`Scratchpad listening on http://${host}:${port}/ (Ctrl-C to stop)`);
+    console.log(`Scratchpad listening on ${config.tls === null ? 'http' : 'https'}://${host}:${port}/ (Ctrl-C to stop)`);
   });
 
   let stopping = false;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, DEVELOPMENT_KEY_FILE, loadConfig } from '../src/config.js';
+import { makeCertificate } from './helpers/certificate.js';
 
 const STRONG = 'k'.repeat(32);
 const freshDir = () => mkdtempSync(join(tmpdir(), 'scratchpad-config-'));
@@ -20,6 +21,7 @@ test('loadConfig() defaults follow Flask and the issue', () => {
     httpOnly: true,
     secure: false,
     sameSite: 'Lax',
+    partitioned: false,
     lifetimeSeconds: 2678400,
     refreshEachRequest: true,
     absoluteLifetimeSeconds: 7776000,
@@ -41,6 +43,7 @@ test('loadConfig() reads every variable', () => {
       SESSION_COOKIE_HTTPONLY: 'false',
       SESSION_COOKIE_SECURE: 'TRUE',
       SESSION_COOKIE_SAMESITE: 'none',
+      SESSION_COOKIE_PARTITIONED: 'true',
       PERMANENT_SESSION_LIFETIME: '60',
       SESSION_REFRESH_EACH_REQUEST: '0',
       SESSION_ABSOLUTE_LIFETIME: '120',
@@ -58,6 +61,7 @@ test('loadConfig() reads every variable', () => {
     httpOnly: false,
     secure: true,
     sameSite: 'None',
+    partitioned: true,
     lifetimeSeconds: 60,
     refreshEachRequest: false,
     absoluteLifetimeSeconds: 120,
@@ -86,6 +90,22 @@ const invalidCases: readonly { env: Record<string, string>; variable: string; ac
   { env: { ACCESS_LOG: 'off' }, variable: 'ACCESS_LOG', accepted: /true or false/ },
   { env: { SESSION_COOKIE_SAMESITE: 'Loose' }, variable: 'SESSION_COOKIE_SAMESITE', accepted: /Strict, Lax or None, got "Loose"/ },
   { env: { SESSION_COOKIE_SAMESITE: 'None' }, variable: 'SESSION_COOKIE_SAMESITE', accepted: /SameSite=None without Secure/ },
+  { env: { SESSION_COOKIE_SAMESITE: 'None', TRUST_PROXY: 'true' }, variable: 'SESSION_COOKIE_SAMESITE', accepted: /unless SESSION_COOKIE_SECURE=true or TLS is on/ },
+  { env: { SESSION_COOKIE_PARTITIONED: 'true' }, variable: 'SESSION_COOKIE_PARTITIONED', accepted: /Partitioned without Secure/ },
+  { env: { SESSION_COOKIE_PARTITIONED: 'yes' }, variable: 'SESSION_COOKIE_PARTITIONED', accepted: /true or false/ },
+  // RFC 6265bis §4.1.3: browsers drop prefixed cookies that break the prefix's rules.
+  { env: { SESSION_COOKIE_NAME: '__Host-session' }, variable: 'SESSION_COOKIE_NAME', accepted: /__Host- needs that, SESSION_COOKIE_PATH=\/ and no SESSION_COOKIE_DOMAIN, got "__Host-session"/ },
+  { env: { SESSION_COOKIE_NAME: '__Host-session', SESSION_COOKIE_SECURE: 'true', SESSION_COOKIE_PATH: '/app' }, variable: 'SESSION_COOKIE_NAME', accepted: /__Host-/ },
+  { env: { SESSION_COOKIE_NAME: '__Host-session', SESSION_COOKIE_SECURE: 'true', SESSION_COOKIE_DOMAIN: 'example.com' }, variable: 'SESSION_COOKIE_NAME', accepted: /no SESSION_COOKIE_DOMAIN/ },
+  { env: { SESSION_COOKIE_NAME: '__secure-session' }, variable: 'SESSION_COOKIE_NAME', accepted: /__Secure- needs SESSION_COOKIE_SECURE=true/ },
+  { env: { TLS_CERT_FILE: '/nonexistent/cert.pem' }, variable: 'TLS_KEY_FILE', accepted: /set together with TLS_CERT_FILE/ },
+  { env: { TLS_KEY_FILE: '/nonexistent/key.pem' }, variable: 'TLS_CERT_FILE', accepted: /set together with TLS_KEY_FILE/ },
+  { env: { TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }, variable: 'TLS_CERT_FILE', accepted: /a readable PEM file \(ENOENT/ },
+  { env: { TRUST_PROXY: 'sometimes' }, variable: 'TRUST_PROXY', accepted: /true or false/ },
+  { env: { LIMIT_BODY_BYTES: '0' }, variable: 'LIMIT_BODY_BYTES', accepted: /from 1 to/ },
+  { env: { LIMIT_HEADER_BYTES: '100' }, variable: 'LIMIT_HEADER_BYTES', accepted: /from 1024 to/ },
+  { env: { MAX_CONNECTIONS: 'many' }, variable: 'MAX_CONNECTIONS', accepted: /whole number/ },
+  { env: { HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '1000' }, variable: 'HEADERS_TIMEOUT_MS', accepted: /at most REQUEST_TIMEOUT_MS \(1000\), got "5000"/ },
   { env: { SESSION_COOKIE_NAME: 'my session' }, variable: 'SESSION_COOKIE_NAME', accepted: /RFC 9110 token.*got "my session"/ },
   { env: { SESSION_COOKIE_NAME: 'a=b' }, variable: 'SESSION_COOKIE_NAME', accepted: /token/ },
   { env: { SESSION_COOKIE_DOMAIN: 'exa mple.com' }, variable: 'SESSION_COOKIE_DOMAIN', accepted: /host name/ },
@@ -241,5 +261,56 @@ test('loadConfig() never prints the Redis password in an error', () => {
   assert.throws(
     () => loadConfig({ SECRET_KEY: STRONG, SESSION_REDIS_URL: 'redis://user:hunter2@host/x' }, freshDir()),
     (error: unknown) => error instanceof ConfigError && !error.message.includes('hunter2') && error.message.includes('user:***@'),
+  );
+});
+
+test('loadConfig() accepts a __Host- cookie name with Secure, Path=/ and no Domain', () => {
+  const config = loadConfig({ SECRET_KEY: STRONG, SESSION_COOKIE_NAME: '__Host-session', SESSION_COOKIE_SECURE: 'true' }, freshDir());
+  assert.equal(config.cookie.name, '__Host-session');
+});
+
+test('loadConfig() makes SESSION_COOKIE_SECURE per request behind a trusted proxy, unless it is set', () => {
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, TRUST_PROXY: 'true' }, freshDir()).cookie.secure, 'auto');
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, TRUST_PROXY: 'true', SESSION_COOKIE_SECURE: 'false' }, freshDir()).cookie.secure, false);
+  assert.equal(loadConfig({ SECRET_KEY: STRONG }, freshDir()).trustProxy, false);
+});
+
+test('loadConfig() reads the limits, with documented defaults', () => {
+  const defaults = loadConfig({ SECRET_KEY: STRONG }, freshDir()).limits;
+  assert.deepEqual(defaults.form, { maxBodyBytes: 65536, maxFields: 100, maxNameBytes: 256, maxValueBytes: 16384 });
+  assert.deepEqual(defaults.server, { maxHeaderSize: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000, timeoutCheckIntervalMs: 1000, maxConnections: 1000 });
+  const custom = loadConfig(
+    {
+      SECRET_KEY: STRONG,
+      LIMIT_BODY_BYTES: '1024',
+      LIMIT_FORM_FIELDS: '5',
+      LIMIT_FIELD_NAME_BYTES: '16',
+      LIMIT_FIELD_VALUE_BYTES: '512',
+      LIMIT_HEADER_BYTES: '8192',
+      HEADERS_TIMEOUT_MS: '2000',
+      REQUEST_TIMEOUT_MS: '4000',
+      KEEP_ALIVE_TIMEOUT_MS: '1000',
+      MAX_CONNECTIONS: '10',
+    },
+    freshDir(),
+  ).limits;
+  assert.deepEqual(custom.form, { maxBodyBytes: 1024, maxFields: 5, maxNameBytes: 16, maxValueBytes: 512 });
+  assert.deepEqual(custom.server, { maxHeaderSize: 8192, headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 1000, timeoutCheckIntervalMs: 1000, maxConnections: 10 });
+});
+
+test('loadConfig() reads a TLS certificate and key, and then defaults SESSION_COOKIE_SECURE to true', () => {
+  const { cert, key } = makeCertificate();
+  const config = loadConfig({ SECRET_KEY: STRONG, TLS_CERT_FILE: cert, TLS_KEY_FILE: key, SESSION_COOKIE_NAME: '__Host-s' }, freshDir());
+  assert.ok(config.tls !== null);
+  assert.match(config.tls.cert.toString(), /BEGIN CERTIFICATE/);
+  assert.equal(config.cookie.secure, true);
+});
+
+test('loadConfig() refuses a certificate that does not match its key', () => {
+  const first = makeCertificate();
+  const second = makeCertificate();
+  assert.throws(
+    () => loadConfig({ SECRET_KEY: STRONG, TLS_CERT_FILE: first.cert, TLS_KEY_FILE: second.key }, freshDir()),
+    (error: unknown) => error instanceof ConfigError && error.variable === 'TLS_CERT_FILE' && /matches the key in TLS_KEY_FILE/.test(error.message),
   );
 });

@@ -158,16 +158,16 @@ export function createDemoApp(options: DemoOptions): Application {
 
   return async function application(request: IncomingMessage): Promise<Reply> {
     // 1. Open. A bad cookie is an empty session; only a store that is down fails here (503).
+    const origin = requestOrigin(request, trustProxy);
     let loaded: LoadedSession;
     try {
-      loaded = await sessions.open(request.headers.cookie);
+      loaded = await sessions.open(request.headers.cookie, origin.secure);
     } catch (error) {
       return withHeaders(errorReply(error), headers);
     }
     // 2. Dispatch, and 3. turn expected failures into pages.
     let reply: Reply;
     try {
-      const origin = requestOrigin(request, trustProxy);
       reply = await router.dispatch(request.method ?? 'GET', requestPath(request.url), { request, session: loaded.session, loaded, origin });
     } catch (error) {
       reply = errorReply(error);
@@ -212,12 +212,20 @@ export async function createDemoFromConfig(
   const secrets = [config.secretKey, ...config.secretKeyFallbacks];
   const clock = options.now === undefined ? {} : { now: options.now };
   const backend = await openSessionBackend({ cookie: config.cookie, store: config.store, secrets, ...clock, ...(options.log === undefined ? {} : { log: options.log }) });
-  const csrf = new CsrfProtection({ secrets, sessionCookieName: config.cookie.name, path: config.cookie.path, maxAgeSeconds: config.cookie.lifetimeSeconds, ...clock });
+  const csrf = new CsrfProtection({
+    secrets,
+    sessionCookieName: config.cookie.name,
+    path: config.cookie.path,
+    secure: config.cookie.secure,
+    maxAgeSeconds: config.cookie.lifetimeSeconds,
+    ...clock,
+  });
   const application = createDemoApp({
     sessions: backend.sessions,
     cookie: config.cookie,
     csrf,
-    ...(options.formLimits === undefined ? {} : { formLimits: options.formLimits }),
+    trustProxy: config.trustProxy,
+    formLimits: options.formLimits ?? config.limits.form,
   });
   return { application, store: backend.store, close: () => backend.close() };
 }

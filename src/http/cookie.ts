@@ -149,6 +149,7 @@ export function serializeSetCookie(cookie: SetCookie): string {
   if (pairBytes > MAX_COOKIE_NAME_VALUE_BYTES) {
     throw new CookieTooLargeError('name and value', pairBytes, MAX_COOKIE_NAME_VALUE_BYTES);
   }
+  checkNamePrefix(cookie);
   const parts = [`${cookie.name}=${cookie.value}`];
 
   if (cookie.maxAge !== undefined) {
@@ -194,6 +195,23 @@ export function serializeSetCookie(cookie: SetCookie): string {
     parts.push('Partitioned');
   }
   return parts.join('; ');
+}
+
+/**
+ * RFC 6265bis §4.1.3: browsers refuse a cookie named `__Secure-…` without `Secure`, and one named
+ * `__Host-…` without `Secure`, with a `Domain`, or with a `Path` other than `/`. The prefix is a
+ * promise a page script cannot fake, which is why it is worth using; we check it here so that a
+ * misconfigured server fails at start instead of setting cookies that silently vanish.
+ * Browsers compare the prefix case-insensitively.
+ */
+function checkNamePrefix(cookie: SetCookie): void {
+  const name = cookie.name.toLowerCase();
+  if (name.startsWith('__secure-') && cookie.secure !== true) {
+    throw new InvalidCookieError('prefix', `cookie name ${JSON.stringify(cookie.name)} starts with __Secure-, which requires secure: true`);
+  }
+  if (name.startsWith('__host-') && (cookie.secure !== true || cookie.path !== '/' || cookie.domain !== undefined)) {
+    throw new InvalidCookieError('prefix', `cookie name ${JSON.stringify(cookie.name)} starts with __Host-, which requires secure: true, path "/" and no domain`);
+  }
 }
 
 function checkAttribute(field: string, value: string, grammar: RegExp, accepted: string): void {

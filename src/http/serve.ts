@@ -9,13 +9,15 @@
  * Each limit answers a cheap attack: headers too big for memory (431), a client that sends one
  * byte a minute to hold a connection open forever ("slowloris": 408 after the timeouts below).
  *
- * Spec: RFC 9110 §9.3.2 (HEAD), §15.6.1 (500); RFC 6585 §5 (431); RFC 9112 §9.6 (Connection: close).
+ * Spec: RFC 9110 §9.3.2 (HEAD), §15.6.1 (500); RFC 6585 §5 (431); RFC 9112 §9.6 (Connection: close);
+ * RFC 8446 (TLS 1.3, when TLS_CERT_FILE and TLS_KEY_FILE are set).
  *
- * Not here: routing (router.ts), TLS, HTTP/2.
+ * Not here: routing (router.ts), HTTP/2, certificate management (bring PEM files).
  *
  * Read next: ../config.ts, then ../server.ts, which start this server for the demo.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { requestPath } from './router.js';
 import type { Reply } from './reply.js';
@@ -30,6 +32,8 @@ export interface ServeOptions {
   readonly errorLog: (message: string) => void;
   /** Overrides for SERVER_LIMITS; tests shorten the timeouts instead of waiting 30 s. */
   readonly limits?: Partial<ServerLimits>;
+  /** A PEM certificate and key: serve HTTPS (node:https) instead of HTTP. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | null;
 }
 
 /** Limits, in the units Node uses. Each is a line of defence described in the header. */
@@ -39,6 +43,8 @@ export interface ServerLimits {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly timeoutCheckIntervalMs: number;
+  /** Open connections at once; Node closes any connection beyond it as soon as it is accepted. */
+  readonly maxConnections: number;
 }
 
 export const SERVER_LIMITS: ServerLimits = Object.freeze({
@@ -52,6 +58,7 @@ export const SERVER_LIMITS: ServerLimits = Object.freeze({
   keepAliveTimeoutMs: 5_000,
   /** How often Node looks for connections past the two timeouts above (its default is 30 s). */
   timeoutCheckIntervalMs: 1_000,
+  maxConnections: 1_000,
 });
 
 export function createHttpServer(application: Application, options: ServeOptions): Server {
@@ -62,10 +69,13 @@ export function createHttpServer(application: Application, options: ServeOptions
     requestTimeout: limits.requestTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
   };
-  const server = createServer(serverOptions, (request, response) => {
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
     void handleRequest(server, application, options, request, response);
-  });
+  };
+  // An https.Server is an http.Server that speaks TLS first; everything below applies to both.
+  const server: Server = options.tls ? createTlsServer({ ...serverOptions, ...options.tls }, handler) : createServer(serverOptions, handler);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
   return server;
 }
 

@@ -59,10 +59,10 @@ export class CookieSessionInterface implements SessionInterface {
     this.#now = now;
   }
 
-  async open(cookieHeader: string | undefined): Promise<LoadedSession> {
+  async open(cookieHeader: string | undefined, secureRequest = false): Promise<LoadedSession> {
     const name = this.#settings.name;
     const value = parseCookieHeader(cookieHeader).get(name);
-    if (value === undefined) return { session: new Session(), incoming: NO_COOKIE };
+    if (value === undefined) return { session: new Session(), incoming: NO_COOKIE, secureRequest };
     // Measured as browsers measure it (RFC 6265bis): name plus value, without the "=".
     const bytes = name.length + value.length;
     try {
@@ -72,18 +72,19 @@ export class CookieSessionInterface implements SessionInterface {
       // However often it was refreshed, a session ends SESSION_ABSOLUTE_LIFETIME after login.
       const tooOld = absoluteLifetimeExceeded(created, this.#settings, this.#now());
       if (tooOld !== null) {
-        return { session: new Session(), incoming: { present: true, bytes, rejection: tooOld, signedAt: null, keyIndex: null } };
+        return { session: new Session(), incoming: { present: true, bytes, rejection: tooOld, signedAt: null, keyIndex: null }, secureRequest };
       }
       return {
         session: new Session(Object.entries(data), { permanent, isNew: false, createdAt: created }),
         incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex },
+        secureRequest,
       };
     } catch (error) {
       // The one place where a bad cookie becomes "no session": the page works, logged out, and the
       // reason is kept for the inspector and the access log instead of being thrown away.
       if (!(error instanceof SignatureError || error instanceof MalformedSessionPayload)) throw error;
       const rejection = `${error.name}: ${error.message}`;
-      return { session: new Session(), incoming: { present: true, bytes, rejection, signedAt: null, keyIndex: null } };
+      return { session: new Session(), incoming: { present: true, bytes, rejection, signedAt: null, keyIndex: null }, secureRequest };
     }
   }
 
@@ -99,11 +100,11 @@ export class CookieSessionInterface implements SessionInterface {
   }
 
   /** The `Set-Cookie` value this response needs, or `null` for none. Flask's `save_session`. */
-  #setCookieFor({ session, incoming }: LoadedSession): string | null {
+  #setCookieFor({ session, incoming, secureRequest }: LoadedSession): string | null {
     // 1. An empty session needs no cookie. If it just became empty (logout), delete the cookie,
     //    even a permanent one: Flask would keep re-sending `_permanent` alone; we leave nothing.
     if (session.size === 0) {
-      return session.modified ? serializeSetCookie(deletionCookie(this.#settings)) : null;
+      return session.modified ? serializeSetCookie(deletionCookie(this.#settings, secureRequest)) : null;
     }
     // 2. Otherwise write only when something changed, when a permanent session slides forward,
     //    or when an old key signed it (re-signing with the current key lets the old key retire).
@@ -111,7 +112,7 @@ export class CookieSessionInterface implements SessionInterface {
     if (!session.modified && !(session.permanent && this.#settings.refreshEachRequest) && !rotate) return null;
     // 3. Encode, sign, and describe the cookie.
     const value = this.#protector.protect(this.#settings.name, encodePayload(session, session.creationTimeToSave(Math.floor(this.#now() / 1000))));
-    const cookie = sessionCookie(this.#settings, value, session.permanent, this.#now());
+    const cookie = sessionCookie(this.#settings, value, session.permanent, this.#now(), secureRequest);
     // 4. Check the size: throwing here leaves the reply without any Set-Cookie, so the browser
     //    keeps its previous cookie and the user their previous session.
     try {

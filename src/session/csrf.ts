@@ -48,6 +48,8 @@ export interface CsrfOptions {
   /** The session cookie's name; the CSRF cookie is called `<name>_csrf` and shares its prefix rules. */
   readonly sessionCookieName: string;
   readonly path: string;
+  /** As SESSION_COOKIE_SECURE: `true`, `false`, or `'auto'` (Secure exactly over HTTPS). */
+  readonly secure: boolean | 'auto';
   /** How long a token stays valid. */
   readonly maxAgeSeconds: number;
   readonly now?: () => number;
@@ -63,12 +65,14 @@ export class CsrfProtection {
   readonly #signer: Signer;
   readonly #cookieName: string;
   readonly #path: string;
+  readonly #secure: boolean | 'auto';
   readonly #maxAgeSeconds: number;
 
   constructor(options: CsrfOptions) {
     this.#signer = new Signer({ secrets: options.secrets, salt: 'scratchpad.csrf', ...(options.now === undefined ? {} : { now: options.now }) });
     this.#cookieName = `${options.sessionCookieName}_csrf`;
     this.#path = options.path;
+    this.#secure = options.secure;
     this.#maxAgeSeconds = options.maxAgeSeconds;
   }
 
@@ -78,9 +82,9 @@ export class CsrfProtection {
 
   /**
    * The token for this browser: the one its cookie already holds, so that several open tabs keep
-   * working, or a new one with the cookie that carries it. `secure` marks the cookie Secure.
+   * working, or a new one with the cookie that carries it. `secureRequest`: came over HTTPS.
    */
-  issue(cookieHeader: string | undefined, secure: boolean): IssuedToken {
+  issue(cookieHeader: string | undefined, secureRequest: boolean): IssuedToken {
     const existing = this.#tokenFromCookie(cookieHeader);
     if (existing !== null) return { token: existing.toString('base64url'), setCookie: null };
     const token = randomBytes(TOKEN_BYTES);
@@ -89,7 +93,7 @@ export class CsrfProtection {
       value: this.#signer.sign(this.#cookieName, token),
       path: this.#path,
       httpOnly: true,
-      secure,
+      secure: this.#secure === 'auto' ? secureRequest : this.#secure,
       // Strict: the cookie is only needed when our own page posts to us.
       sameSite: 'Strict',
     });

@@ -90,14 +90,15 @@ export class ServerSessionInterface implements SessionInterface {
     this.#now = options.now ?? Date.now;
   }
 
-  async open(cookieHeader: string | undefined): Promise<LoadedSession> {
+  async open(cookieHeader: string | undefined, secureRequest = false): Promise<LoadedSession> {
     const name = this.#settings.name;
     const value = parseCookieHeader(cookieHeader).get(name);
-    if (value === undefined) return { session: new Session(), incoming: NO_COOKIE };
+    if (value === undefined) return { session: new Session(), incoming: NO_COOKIE, secureRequest };
     const bytes = name.length + value.length;
     const rejected = (rejection: string): LoadedSession => ({
       session: new Session(),
       incoming: { present: true, bytes, rejection, signedAt: null, keyIndex: null },
+      secureRequest,
     });
     // 1. Verify the signature before touching the store: forged ids cost no database lookup.
     let verified;
@@ -121,7 +122,7 @@ export class ServerSessionInterface implements SessionInterface {
     }
     const session = new Session(Object.entries(record.data), { permanent: record.permanent, isNew: false, createdAt: record.createdAt });
     this.#stored.set(session, { id, version: record.version, createdAt: record.createdAt });
-    return { session, incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex } };
+    return { session, incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex }, secureRequest };
   }
 
   async commit(loaded: LoadedSession, reply: Reply): Promise<Reply> {
@@ -156,13 +157,13 @@ export class ServerSessionInterface implements SessionInterface {
   }
 
   /** Applies the four rules of the module header; returns the Set-Cookie value, or null. */
-  async #save({ session, incoming }: LoadedSession): Promise<string | null> {
+  async #save({ session, incoming, secureRequest }: LoadedSession): Promise<string | null> {
     const stored = this.#stored.get(session) ?? null;
     // 1. Emptied: destroy the record and the cookie.
     if (session.size === 0) {
       if (!session.modified) return null;
       if (stored !== null) await this.#store.destroy(stored.id);
-      return serializeSetCookie(deletionCookie(this.#settings));
+      return serializeSetCookie(deletionCookie(this.#settings, secureRequest));
     }
     const ttl = this.#ttl(session.permanent);
     const rotateKey = incoming.keyIndex !== null && incoming.keyIndex > 0;
@@ -170,7 +171,7 @@ export class ServerSessionInterface implements SessionInterface {
     // 2. Unchanged: restart its time to live; re-send the cookie only to slide or re-sign it.
     if (!session.modified && stored !== null) {
       if (!session.permanent || this.#settings.refreshEachRequest) await this.#store.touch(stored.id, ttl);
-      return refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent) : null;
+      return refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent, secureRequest) : null;
     }
     // 3. New, or regenerating: a fresh id, then the old record goes.
     if (stored === null || session.regenerateRequested) {
@@ -180,13 +181,13 @@ export class ServerSessionInterface implements SessionInterface {
       // 256 random bits never collide; if they did, the store's CAS caught it and this is a bug.
       if (!written) throw new Error(`session store ${this.#store.name} already had a record for a fresh random id`);
       if (stored !== null) await this.#store.destroy(stored.id);
-      return this.#cookieFor(id, session.permanent);
+      return this.#cookieFor(id, session.permanent, secureRequest);
     }
     // 4. Changed: compare-and-set, merging this request's changes onto a newer record on conflict.
     const saved = await this.#writeMerging(session, stored);
-    if (!saved) return serializeSetCookie(deletionCookie(this.#settings));
+    if (!saved) return serializeSetCookie(deletionCookie(this.#settings, secureRequest));
     const flagChanged = session.changes().permanent;
-    return flagChanged || refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent) : null;
+    return flagChanged || refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent, secureRequest) : null;
   }
 
   /** Rule 4. Returns false when the record vanished meanwhile: the session was ended elsewhere. */
@@ -211,9 +212,9 @@ export class ServerSessionInterface implements SessionInterface {
     return permanent ? this.#settings.lifetimeSeconds : this.#idleLifetimeSeconds;
   }
 
-  #cookieFor(id: string, permanent: boolean): string {
+  #cookieFor(id: string, permanent: boolean, secureRequest: boolean): string {
     const value = this.#signer.sign(this.#settings.name, Buffer.from(id, 'base64url'));
-    return serializeSetCookie(sessionCookie(this.#settings, value, permanent, this.#now()));
+    return serializeSetCookie(sessionCookie(this.#settings, value, permanent, this.#now(), secureRequest));
   }
 }
 

@@ -27,19 +27,20 @@ import { withHeader, type Reply } from '../http/reply.js';
 import type { LoadedSession, SessionCookieSettings } from './session.js';
 
 /** The session cookie carrying `value`, volatile or permanent. */
-export function sessionCookie(settings: SessionCookieSettings, value: string, permanent: boolean, now: number): SetCookie {
+export function sessionCookie(settings: SessionCookieSettings, value: string, permanent: boolean, now: number, secureRequest: boolean): SetCookie {
   const lifetime = permanent ? { maxAge: settings.lifetimeSeconds, expires: new Date(now + settings.lifetimeSeconds * 1000) } : {};
-  return { ...attributes(settings), value, ...lifetime };
+  return { ...attributes(settings, secureRequest), value, ...lifetime };
 }
 
 /** A cookie is deleted by setting it again, same name, path and domain, already expired. */
-export function deletionCookie(settings: SessionCookieSettings): SetCookie {
-  return { ...attributes(settings), value: '', maxAge: 0, expires: new Date(0) };
+export function deletionCookie(settings: SessionCookieSettings, secureRequest: boolean): SetCookie {
+  return { ...attributes(settings, secureRequest), value: '', maxAge: 0, expires: new Date(0) };
 }
 
-function attributes(settings: SessionCookieSettings): Omit<SetCookie, 'value'> {
-  const { name, domain, path, httpOnly, secure, sameSite } = settings;
-  return { name, path, httpOnly, secure, sameSite, ...(domain === undefined ? {} : { domain }) };
+function attributes(settings: SessionCookieSettings, secureRequest: boolean): Omit<SetCookie, 'value'> {
+  const { name, domain, path, httpOnly, sameSite, partitioned } = settings;
+  const secure = settings.secure === 'auto' ? secureRequest : settings.secure;
+  return { name, path, httpOnly, secure, sameSite, partitioned, ...(domain === undefined ? {} : { domain }) };
 }
 
 /**

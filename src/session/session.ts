@@ -202,8 +202,16 @@ export interface SessionCookieSettings {
   readonly domain?: string;
   readonly path: string;
   readonly httpOnly: boolean;
-  readonly secure: boolean;
+  /**
+   * SESSION_COOKIE_SECURE: send the cookie over HTTPS only.
+   * - `true` / `false`: always / never set `Secure`;
+   * - `'auto'` (behind TRUST_PROXY when the variable is unset): set it exactly when the request
+   *   came over HTTPS, as the proxy's X-Forwarded-Proto says.
+   */
+  readonly secure: boolean | 'auto';
   readonly sameSite: SameSite;
+  /** SESSION_COOKIE_PARTITIONED: CHIPS, one cookie jar per top-level site (requires Secure). */
+  readonly partitioned: boolean;
   /**
    * PERMANENT_SESSION_LIFETIME in seconds: the `Max-Age` of a permanent session's cookie, and the
    * oldest signature the server accepts for any session, permanent or volatile.
@@ -249,6 +257,8 @@ export interface IncomingCookie {
 export interface LoadedSession {
   readonly session: Session;
   readonly incoming: IncomingCookie;
+  /** Whether the request came over HTTPS: decides `Secure` when SESSION_COOKIE_SECURE is auto. */
+  readonly secureRequest: boolean;
 }
 
 /**
@@ -256,8 +266,11 @@ export interface LoadedSession {
  * (`open_session`, `save_session`). Between them the handler runs.
  */
 export interface SessionInterface {
-  /** Reads the session from a `Cookie` header. Never throws for a bad cookie: that is "no session". */
-  open(cookieHeader: string | undefined): Promise<LoadedSession>;
+  /**
+   * Reads the session from a `Cookie` header. Never throws for a bad cookie: that is "no session".
+   * `secureRequest` says whether the request came over HTTPS (see ../http/origin.ts).
+   */
+  open(cookieHeader: string | undefined, secureRequest?: boolean): Promise<LoadedSession>;
   /**
    * Returns `reply` plus the headers the session needs (`Set-Cookie`, `Vary`, `Cache-Control`).
    * Throws `SessionTooLargeError` rather than send a cookie the browser would drop.

@@ -36,7 +36,7 @@ after(() => redis?.stop());
  */
 async function serve(store: SessionStore) {
   const sessions = new ServerSessionInterface({
-    settings: { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', lifetimeSeconds: 3600, refreshEachRequest: false, absoluteLifetimeSeconds: 86400 * 90 },
+    settings: { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', partitioned: false, lifetimeSeconds: 3600, refreshEachRequest: false, absoluteLifetimeSeconds: 86400 * 90 },
     idleLifetimeSeconds: 3600,
     store,
     signer: new Signer({ secrets: ['concurrency-test-key'] }),

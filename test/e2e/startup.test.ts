@@ -45,7 +45,7 @@ test('SIGINT lets a request in flight finish before exiting 0', async () => {
 
 const badConfigurations: readonly { env: Record<string, string>; message: RegExp }[] = [
   { env: { PORT: 'abc' }, message: /configuration error: PORT must be a whole number from 0 to 65535, got "abc"/ },
-  { env: { SESSION_COOKIE_SAMESITE: 'None' }, message: /SESSION_COOKIE_SAMESITE must be Strict or Lax while SESSION_COOKIE_SECURE is false/ },
+  { env: { SESSION_COOKIE_SAMESITE: 'None' }, message: /SESSION_COOKIE_SAMESITE must be Strict or Lax unless SESSION_COOKIE_SECURE=true or TLS is on/ },
   { env: { NODE_ENV: 'production', SECRET_KEY: '' }, message: /SECRET_KEY must be a random string of at least 32 bytes/ },
   { env: { PERMANENT_SESSION_LIFETIME: 'forever' }, message: /PERMANENT_SESSION_LIFETIME must be a whole number/ },
 ];

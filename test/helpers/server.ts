@@ -36,11 +36,13 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
   const server = createHttpServer(demo.application, {
     accessLog: (line) => accessLog.push(line),
     errorLog: (message) => errorLog.push(message),
+    limits: config.limits.server,
+    tls: config.tls,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${config.tls === null ? 'http' : 'https'}://127.0.0.1:${port}`,
     config,
     store: demo.store,
     accessLog,

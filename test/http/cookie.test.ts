@@ -128,3 +128,21 @@ test('serializeSetCookie() output parses back to the same pair', () => {
   const header = serializeSetCookie({ ...base, value: 'x.1.y', maxAge: 5, path: '/' });
   assert.deepEqual([...parseCookieHeader(header.split(';')[0])], [['session', 'x.1.y']]);
 });
+
+const prefixCases: readonly { name: string; input: SetCookie; ok: boolean }[] = [
+  { name: '__Secure- with Secure', input: { name: '__Secure-id', value: 'x', secure: true }, ok: true },
+  { name: '__Secure- without Secure', input: { name: '__Secure-id', value: 'x' }, ok: false },
+  { name: '__Host- with Secure and Path=/', input: { name: '__Host-id', value: 'x', secure: true, path: '/' }, ok: true },
+  { name: '__Host- without Path', input: { name: '__Host-id', value: 'x', secure: true }, ok: false },
+  { name: '__Host- with Path=/app', input: { name: '__Host-id', value: 'x', secure: true, path: '/app' }, ok: false },
+  { name: '__Host- with a Domain', input: { name: '__Host-id', value: 'x', secure: true, path: '/', domain: 'example.com' }, ok: false },
+  { name: '__Host- without Secure', input: { name: '__Host-id', value: 'x', path: '/' }, ok: false },
+  { name: 'a lower-case __host- prefix (browsers compare case-insensitively)', input: { name: '__host-id', value: 'x', path: '/' }, ok: false },
+];
+
+for (const { name, input, ok } of prefixCases) {
+  test(`serializeSetCookie() ${ok ? 'accepts' : 'refuses'} ${name}`, () => {
+    if (ok) assert.match(serializeSetCookie(input), new RegExp(`^${input.name}=x`));
+    else assert.throws(() => serializeSetCookie(input), (error: unknown) => error instanceof InvalidCookieError && error.field === 'prefix');
+  });
+}

@@ -9,7 +9,7 @@ import { CookieSessionInterface } from '../../src/session/cookie-session.js';
 import { ServerSessionInterface } from '../../src/session/server-session.js';
 import type { SessionCookieSettings } from '../../src/session/session.js';
 
-const cookie: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', lifetimeSeconds: 3600, refreshEachRequest: true, absoluteLifetimeSeconds: 86400 * 90 };
+const cookie: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', partitioned: false, lifetimeSeconds: 3600, refreshEachRequest: true, absoluteLifetimeSeconds: 86400 * 90 };
 const store = (settings: Partial<StoreSettings>): StoreSettings => ({
   type: 'cookie',
   encrypt: false,

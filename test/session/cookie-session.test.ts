@@ -13,7 +13,7 @@ const SETTINGS: SessionCookieSettings = {
   path: '/',
   httpOnly: true,
   secure: false,
-  sameSite: 'Lax',
+  sameSite: 'Lax', partitioned: false,
   lifetimeSeconds: LIFETIME,
   refreshEachRequest: true,
   absoluteLifetimeSeconds: 90 * 86400,

@@ -9,7 +9,7 @@ import { TestClock } from '../helpers/server.js';
 
 const ORIGIN = 'http://127.0.0.1:5000';
 const clock = new TestClock();
-const csrf = new CsrfProtection({ secrets: ['key'], sessionCookieName: 'session', path: '/', maxAgeSeconds: 3600, now: clock.now });
+const csrf = new CsrfProtection({ secrets: ['key'], sessionCookieName: 'session', path: '/', secure: 'auto', maxAgeSeconds: 3600, now: clock.now });
 
 function request(headers: Record<string, string>): IncomingMessage {
   return { headers } as unknown as IncomingMessage;
@@ -33,7 +33,7 @@ test('issue() reuses the token of a valid cookie, so open tabs keep working', ()
 });
 
 test('issue() replaces a cookie that is forged, expired or malformed', () => {
-  const forged = new CsrfProtection({ secrets: ['other-key'], sessionCookieName: 'session', path: '/', maxAgeSeconds: 3600 }).issue(undefined, false);
+  const forged = new CsrfProtection({ secrets: ['other-key'], sessionCookieName: 'session', path: '/', secure: 'auto', maxAgeSeconds: 3600 }).issue(undefined, false);
   assert.notEqual(csrf.issue(forged.setCookie!.split(';')[0], false).setCookie, null);
   assert.notEqual(csrf.issue('session_csrf=garbage', false).setCookie, null);
   const short = `session_csrf=${new Signer({ secrets: ['key'], salt: 'scratchpad.csrf', now: clock.now }).sign('session_csrf', 'short')}`;
@@ -78,7 +78,7 @@ test('check() refuses a token from another browser: each token is bound to its o
 
 test('check() refuses an expired CSRF cookie', () => {
   const local = new TestClock();
-  const protection = new CsrfProtection({ secrets: ['key'], sessionCookieName: 'session', path: '/', maxAgeSeconds: 60, now: local.now });
+  const protection = new CsrfProtection({ secrets: ['key'], sessionCookieName: 'session', path: '/', secure: 'auto', maxAgeSeconds: 60, now: local.now });
   const { token, setCookie } = protection.issue(undefined, false);
   local.advanceSeconds(61);
   assert.throws(() => protection.check(request({ cookie: setCookie!.split(';')[0]! }), parseUrlencoded(Buffer.from(`${CSRF_FIELD}=${token}`)), ORIGIN), /CSRF cookie is missing or invalid/);

@@ -12,7 +12,7 @@ import { TestClock } from '../helpers/server.js';
 
 const LIFETIME = 31 * 86400;
 const IDLE = 3600;
-const SETTINGS: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', lifetimeSeconds: LIFETIME, refreshEachRequest: true,
+const SETTINGS: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', partitioned: false, lifetimeSeconds: LIFETIME, refreshEachRequest: true,
    absoluteLifetimeSeconds: 90 * 86400,
  };
 
