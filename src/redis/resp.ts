@@ -88,14 +88,14 @@ function parseValue(buffer: Buffer, offset: number): Parsed {
     case ':':
       return { value: parseInteger(line), next };
     case '$': {
-      const length = parseInteger(line);
+      const length = parseLength(line);
       if (length === -1) return { value: null, next };
       // The announced length tells us where the value ends; its trailing CRLF must be there too.
       if (buffer.length < next + length + 2) return null;
       return { value: buffer.toString('utf8', next, next + length), next: next + length + 2 };
     }
     case '*': {
-      const count = parseInteger(line);
+      const count = parseLength(line);
       if (count === -1) return { value: null, next };
       const items: RespValue[] = [];
       let position = next;
@@ -111,6 +111,20 @@ function parseValue(buffer: Buffer, offset: number): Parsed {
       throw new RespProtocolError(`unexpected RESP type byte ${JSON.stringify(type)}`);
   }
 }
+
+/**
+ * A bulk length or an array count: -1 (null) or 0 and up. Anything else is a broken stream; in
+ * particular a negative length would move the parser *backwards* and make it read the same bytes
+ * forever (our fuzz test found exactly that).
+ */
+function parseLength(text: string): number {
+  const length = parseInteger(text);
+  if (length < -1 || length > MAX_LENGTH) throw new RespProtocolError(`length ${length} is not -1 or from 0 to ${MAX_LENGTH}`);
+  return length;
+}
+
+/** Redis's own ceiling for a bulk string (proto-max-bulk-len), used for counts too. */
+const MAX_LENGTH = 512 * 1024 * 1024;
 
 function parseInteger(text: string): number {
   if (!/^-?[0-9]+$/.test(text)) throw new RespProtocolError(`expected an integer, got ${JSON.stringify(text)}`);

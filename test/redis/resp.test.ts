@@ -61,6 +61,10 @@ const protocolErrors: readonly { name: string; input: string }[] = [
   { name: 'an unknown type byte', input: '!oops\r\n' },
   { name: 'a bulk length that is not a number', input: '$x\r\n' },
   { name: 'an integer that is not a number', input: ':1.5\r\n' },
+  // A negative length would move the parser backwards into an endless loop (found by fuzzing).
+  { name: 'a bulk length below -1', input: '*2\r\n$-5\r\nabc\r\n' },
+  { name: 'an array count below -1', input: '*-2\r\n' },
+  { name: 'a bulk length beyond 512 MiB', input: '$536870913\r\n' },
 ];
 
 for (const { name, input } of protocolErrors) {
