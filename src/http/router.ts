@@ -14,7 +14,7 @@
  * Not here: path parameters (`/users/:id`), which the demo does not need; writing the body-less
  * HEAD response, which is serve.ts's job, so that a handler never has to think about HEAD.
  *
- * Read next: ../signing/signer.ts, the first piece of the session itself.
+ * Read next: origin.ts, how a request tells whether it came over HTTPS.
  */
 import { HttpError } from './http-error.js';
 import type { Reply } from './reply.js';

@@ -22,7 +22,7 @@
  *
  * Not here: signing (../signing/signer.ts), header syntax (../http/cookie.ts).
  *
- * Read next: store.ts, for what changes when the data moves to the server.
+ * Read next: csrf.ts, which protects the forms that change a session.
  */
 import { CookieTooLargeError, parseCookieHeader, serializeSetCookie } from '../http/cookie.js';
 import type { Reply } from '../http/reply.js';

@@ -30,7 +30,7 @@
  * `GET /logout` for fidelity with the example, and that is exactly why a real application would not:
  * any `<img src=/logout>` on any site logs the visitor out.
  *
- * Read next: ../demo/app.ts, which checks every state-changing form.
+ * Read next: store.ts, for what changes when the data moves to the server.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';

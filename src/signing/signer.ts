@@ -22,7 +22,7 @@
  * Never put a secret in a signed session. Also not here: deciding what an error means to the user
  * (session/cookie-session.ts turns every one of them into "no session").
  *
- * Read next: ../session/session.ts, the object a signed cookie carries.
+ * Read next: sealer.ts, which makes a value unreadable as well as unforgeable.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

@@ -178,3 +178,12 @@ test('SESSION_COOKIE_ENCRYPT=true: the cookie is unreadable, the story is the sa
     await encrypted.close();
   }
 });
+
+test('a cookie session cannot be revoked: a copy made before logout still works until it expires', async () => {
+  const copy = sessionCookieFrom(await postForm(`${server.url}/login`, { username: 'kim' }))!;
+  const logout = await get(`${server.url}/logout`, copy);
+  assert.match(logout.headers.getSetCookie()[0]!, /^session=; Max-Age=0/, 'the browser deletes its cookie');
+  // Whoever kept a copy is still "kim": the server has no record to delete. This is the limit
+  // that server-side sessions remove (see test/e2e/session-types.test.ts, replay after logout).
+  assert.match(await (await get(server.url, copy)).text(), /Logged in as <strong>kim<\/strong>/);
+});
