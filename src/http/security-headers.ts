@@ -8,11 +8,11 @@
  * the day an escape is forgotten. The policy allows no script at all, so even injected `<script>`
  * or `onerror=` cannot run; the page cannot be framed (clickjacking a "Log out" button); the
  * browser may not guess a content type (sniffing text into HTML); and no URL of ours, which may
- * carry a `next` parameter, leaks to other sites in the Referer header.
+ * carry a `next` parameter, leaks to other sites in the Referer header (`same-origin`).
  *
  * Spec: CSP Level 3 (https://www.w3.org/TR/CSP3/, hash sources §2.3.1, `frame-ancestors` §6.4.2,
  * `form-action` §6.4.1); Fetch §3.5 (`X-Content-Type-Options: nosniff`); Referrer Policy §3
- * (`no-referrer`); RFC 7034 (`X-Frame-Options`, for browsers without `frame-ancestors`).
+ * (`same-origin`); RFC 7034 (`X-Frame-Options`, for browsers without `frame-ancestors`).
  *
  * Not here: HSTS (it belongs to whoever terminates TLS, and pinning it on localhost is a trap),
  * CORS (nothing here is meant to be read cross-origin, and without CORS headers nothing is).
@@ -39,6 +39,9 @@ export function securityHeaders(styleSources: readonly string[]): Readonly<Recor
     'content-security-policy': policy,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // same-origin, not no-referrer: under no-referrer, browsers send `Origin: null` on form posts
+    // (Fetch §3.1, "append a request Origin header"), and csrf.ts would refuse our own login form.
+    // The real-browser test caught exactly that.
+    'referrer-policy': 'same-origin',
   };
 }

@@ -13,5 +13,6 @@ test('securityHeaders() forbids scripts, framing, sniffing and referrers', () =>
   assert.doesNotMatch(headers['content-security-policy']!, /script-src|unsafe-inline/);
   assert.equal(headers['x-content-type-options'], 'nosniff');
   assert.equal(headers['x-frame-options'], 'DENY');
-  assert.equal(headers['referrer-policy'], 'no-referrer');
+  // Not no-referrer: that makes browsers send Origin: null on our own form posts.
+  assert.equal(headers['referrer-policy'], 'same-origin');
 });
