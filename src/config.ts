@@ -26,6 +26,7 @@
  * | SESSION_REFRESH_EACH_REQUEST | true           | true or false                               |
  * | SESSION_TYPE                 | cookie         | cookie, memory, filesystem or redis         |
  * | SESSION_COOKIE_ENCRYPT       | false          | true: AES-256-GCM cookie sessions (unreadable) |
+ * | SESSION_COOKIE_FORMAT        | native         | native, or flask: exactly Flask's signed cookie |
  * | SESSION_IDLE_LIFETIME        | 86400 (1 d)    | seconds a volatile server-side session lives unused |
  * | SESSION_MEMORY_MAX           | 10000          | most sessions the memory store keeps        |
  * | SESSION_FILE_DIR             | .scratchpad-sessions | directory of the filesystem store     |
@@ -271,11 +272,25 @@ function readStoreSettings(env: Environment, cwd: string): StoreSettings {
   return Object.freeze({
     type: match,
     encrypt: readBoolean(env, 'SESSION_COOKIE_ENCRYPT', false),
+    format: readFormat(env, match),
     idleLifetimeSeconds: readInteger(env, 'SESSION_IDLE_LIFETIME', DEFAULT_IDLE_LIFETIME_SECONDS, 1, MAX_LIFETIME_SECONDS),
     memoryMax: readInteger(env, 'SESSION_MEMORY_MAX', DEFAULT_MEMORY_MAX, 1, 100_000_000),
     fileDirectory: resolve(cwd, readString(env, 'SESSION_FILE_DIR', DEFAULT_FILE_DIR)),
     redis: readRedisUrl(env),
   });
+}
+
+/** SESSION_COOKIE_FORMAT: native, or flask (which only cookie sessions, signed, can use). */
+function readFormat(env: Environment, type: string): 'native' | 'flask' {
+  const format = readString(env, 'SESSION_COOKIE_FORMAT', 'native').trim().toLowerCase();
+  if (format !== 'native' && format !== 'flask') throw new ConfigError('SESSION_COOKIE_FORMAT', 'native or flask', format);
+  if (format === 'flask' && type !== 'cookie') {
+    throw new ConfigError('SESSION_COOKIE_FORMAT', 'native unless SESSION_TYPE=cookie (Flask keeps its session in the cookie)', format);
+  }
+  if (format === 'flask' && readBoolean(env, 'SESSION_COOKIE_ENCRYPT', false)) {
+    throw new ConfigError('SESSION_COOKIE_FORMAT', 'native when SESSION_COOKIE_ENCRYPT=true (Flask cannot read an encrypted cookie)', format);
+  }
+  return format;
 }
 
 /** redis://[[username]:password@]host[:port][/db], read with the WHATWG URL parser. */

@@ -64,7 +64,14 @@ export {
   type SessionInterface,
 } from './session/session.js';
 export { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session/session-cookie.js';
-export { CookieSessionInterface } from './session/cookie-session.js';
+export {
+  CookieSessionInterface,
+  MalformedSessionPayload,
+  NativeCookieCodec,
+  type CookieSessionData,
+  type SessionCookieCodec,
+} from './session/cookie-session.js';
+export { FlaskCookieCodec, pythonJson, type FlaskCodecOptions } from './session/flask-codec.js';
 export { CSRF_FIELD, CsrfProtection, type CsrfOptions, type IssuedToken } from './session/csrf.js';
 export {
   decodeRecord,

@@ -196,6 +196,7 @@ test('loadConfig() defaults to cookie sessions with documented store settings', 
   assert.deepEqual(store, {
     type: 'cookie',
     encrypt: false,
+    format: 'native',
     idleLifetimeSeconds: 86400,
     memoryMax: 10000,
     fileDirectory: join(dir, '.scratchpad-sessions'),
@@ -219,6 +220,7 @@ test('loadConfig() reads the store settings', () => {
   assert.deepEqual(store, {
     type: 'redis',
     encrypt: true,
+    format: 'native',
     idleLifetimeSeconds: 600,
     memoryMax: 5,
     fileDirectory: '/var/lib/sessions',

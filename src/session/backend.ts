@@ -28,6 +28,7 @@ import { Sealer } from '../signing/sealer.js';
 import { Signer } from '../signing/signer.js';
 import { RedisClient } from '../redis/client.js';
 import { CookieSessionInterface } from './cookie-session.js';
+import { FlaskCookieCodec } from './flask-codec.js';
 import { ServerSessionInterface } from './server-session.js';
 import type { SessionCookieSettings, SessionInterface } from './session.js';
 import type { SessionStore } from './store.js';
@@ -50,6 +51,8 @@ export interface StoreSettings {
   readonly type: SessionType;
   /** SESSION_COOKIE_ENCRYPT: seal cookie sessions with AES-256-GCM instead of only signing them. */
   readonly encrypt: boolean;
+  /** SESSION_COOKIE_FORMAT: Scratchpad's own cookie, or exactly Flask's (flask-codec.ts). */
+  readonly format: 'native' | 'flask';
   readonly idleLifetimeSeconds: number;
   readonly memoryMax: number;
   readonly fileDirectory: string;
@@ -78,6 +81,11 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
   const log = options.log ?? (() => {});
   const signer = new Signer({ secrets: options.secrets, salt: 'scratchpad.session', now });
   if (options.store.type === 'cookie') {
+    if (options.store.format === 'flask') {
+      log('sessions: Flask-compatible cookies (SESSION_COOKIE_FORMAT=flask); Flask cookies carry no login time, so SESSION_ABSOLUTE_LIFETIME is not enforced');
+      const codec = new FlaskCookieCodec({ secrets: options.secrets, now });
+      return { sessions: new CookieSessionInterface(options.cookie, codec, now), store: null, close: async () => {} };
+    }
     const protector = options.store.encrypt ? new Sealer({ secrets: options.secrets, now }) : signer;
     return { sessions: new CookieSessionInterface(options.cookie, protector, now), store: null, close: async () => {} };
   }

@@ -40,22 +40,67 @@ import {
 } from './session.js';
 import { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session-cookie.js';
 
-/** The signed payload did not hold a session: cannot happen unless our own key signed garbage. */
-class MalformedSessionPayload extends Error {
+/** The verified payload did not hold a session: only possible if a holder of our key signed garbage. */
+export class MalformedSessionPayload extends Error {
   override name = 'MalformedSessionPayload';
+}
+
+/** A session as a cookie carries it, before it becomes a `Session`. */
+export interface CookieSessionData {
+  readonly permanent: boolean;
+  /** Login time in seconds since the epoch, or `null` for formats that do not carry one (Flask's). */
+  readonly created: number | null;
+  readonly data: Record<string, JsonValue>;
+}
+
+/**
+ * How a session is written into a cookie value and read back: Scratchpad's own format (below) or
+ * Flask's (flask-codec.ts). `decode()` throws a `SignatureError` or `MalformedSessionPayload`.
+ */
+export interface SessionCookieCodec {
+  readonly format: 'native' | 'flask';
+  readonly protection: 'signed' | 'encrypted';
+  encode(name: string, session: CookieSessionData): string;
+  decode(name: string, value: string, maxAgeSeconds: number): CookieSessionData & { readonly signedAt: Date; readonly keyIndex: number };
+}
+
+/** Scratchpad's format: base64url(JSON {permanent, created, data}), signed or sealed by `protector`. */
+export class NativeCookieCodec implements SessionCookieCodec {
+  readonly format = 'native';
+  readonly #protector: ValueProtector;
+
+  constructor(protector: ValueProtector) {
+    this.#protector = protector;
+  }
+
+  get protection(): 'signed' | 'encrypted' {
+    return this.#protector.protection;
+  }
+
+  encode(name: string, session: CookieSessionData): string {
+    return this.#protector.protect(name, JSON.stringify({ permanent: session.permanent, created: session.created, data: session.data }));
+  }
+
+  decode(name: string, value: string, maxAgeSeconds: number): CookieSessionData & { readonly signedAt: Date; readonly keyIndex: number } {
+    const verified = this.#protector.unprotect(name, value, maxAgeSeconds);
+    return { ...decodePayload(verified.payload), signedAt: verified.signedAt, keyIndex: verified.keyIndex };
+  }
 }
 
 const NO_COOKIE: IncomingCookie = Object.freeze({ present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null });
 
 export class CookieSessionInterface implements SessionInterface {
   readonly #settings: SessionCookieSettings;
-  readonly #protector: ValueProtector;
+  readonly #codec: SessionCookieCodec;
   readonly #now: () => number;
 
-  /** `protector` is a Signer (readable cookies) or a Sealer (SESSION_COOKIE_ENCRYPT=true). */
-  constructor(settings: SessionCookieSettings, protector: ValueProtector, now: () => number = Date.now) {
+  /**
+   * `format` is a codec, or a ValueProtector for the native format: a Signer (readable cookies) or
+   * a Sealer (SESSION_COOKIE_ENCRYPT=true).
+   */
+  constructor(settings: SessionCookieSettings, format: SessionCookieCodec | ValueProtector, now: () => number = Date.now) {
     this.#settings = settings;
-    this.#protector = protector;
+    this.#codec = 'decode' in format ? format : new NativeCookieCodec(format);
     this.#now = now;
   }
 
@@ -67,15 +112,16 @@ export class CookieSessionInterface implements SessionInterface {
     const bytes = name.length + value.length;
     try {
       // Every session, volatile or permanent, is refused once older than the lifetime (Flask's rule).
-      const verified = this.#protector.unprotect(name, value, this.#settings.lifetimeSeconds);
-      const { permanent, created, data } = decodePayload(verified.payload);
-      // However often it was refreshed, a session ends SESSION_ABSOLUTE_LIFETIME after login.
-      const tooOld = absoluteLifetimeExceeded(created, this.#settings, this.#now());
+      const verified = this.#codec.decode(name, value, this.#settings.lifetimeSeconds);
+      const { permanent, created, data } = verified;
+      // However often it was refreshed, a session ends SESSION_ABSOLUTE_LIFETIME after login
+      // (in formats that carry the login time).
+      const tooOld = created === null ? null : absoluteLifetimeExceeded(created, this.#settings, this.#now());
       if (tooOld !== null) {
         return { session: new Session(), incoming: { present: true, bytes, rejection: tooOld, signedAt: null, keyIndex: null }, secureRequest };
       }
       return {
-        session: new Session(Object.entries(data), { permanent, isNew: false, createdAt: created }),
+        session: new Session(Object.entries(data), { permanent, isNew: false, ...(created === null ? {} : { createdAt: created }) }),
         incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex },
         secureRequest,
       };
@@ -96,7 +142,7 @@ export class CookieSessionInterface implements SessionInterface {
 
   inspect(loaded: LoadedSession): SessionInspection {
     const cookieExpiresAt = cookieExpiry(loaded, this.#settings, this.#now());
-    return { type: 'cookie', cookieHolds: 'data', protection: this.#protector.protection, storedBytes: null, cookieExpiry: cookieExpiresAt };
+    return { type: 'cookie', cookieHolds: 'data', protection: this.#codec.protection, storedBytes: null, cookieExpiry: cookieExpiresAt };
   }
 
   /** The `Set-Cookie` value this response needs, or `null` for none. Flask's `save_session`. */
@@ -111,7 +157,8 @@ export class CookieSessionInterface implements SessionInterface {
     const rotate = incoming.keyIndex !== null && incoming.keyIndex > 0;
     if (!session.modified && !(session.permanent && this.#settings.refreshEachRequest) && !rotate) return null;
     // 3. Encode, sign, and describe the cookie.
-    const value = this.#protector.protect(this.#settings.name, encodePayload(session, session.creationTimeToSave(Math.floor(this.#now() / 1000))));
+    const created = session.creationTimeToSave(Math.floor(this.#now() / 1000));
+    const value = this.#codec.encode(this.#settings.name, { permanent: session.permanent, created, data: session.toObject() });
     const cookie = sessionCookie(this.#settings, value, session.permanent, this.#now(), secureRequest);
     // 4. Check the size: throwing here leaves the reply without any Set-Cookie, so the browser
     //    keeps its previous cookie and the user their previous session.
@@ -125,14 +172,10 @@ export class CookieSessionInterface implements SessionInterface {
 }
 
 /**
- * The payload is JSON with the flag and the creation time beside the data, so all three are
+ * The native payload is JSON with the flag and the login time beside the data, so all three are
  * covered by the signature: a client can neither make its session permanent nor make it younger.
+ * This reads it back, checking the shape instead of trusting it.
  */
-function encodePayload(session: Session, created: number): string {
-  return JSON.stringify({ permanent: session.permanent, created, data: session.toObject() });
-}
-
-/** The inverse of `encodePayload`, checking the shape instead of trusting it. */
 function decodePayload(payload: Buffer): { permanent: boolean; created: number; data: Record<string, JsonValue> } {
   let parsed: unknown;
   try {

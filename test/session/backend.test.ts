@@ -13,6 +13,7 @@ const cookie: SessionCookieSettings = { name: 'session', path: '/', httpOnly: tr
 const store = (settings: Partial<StoreSettings>): StoreSettings => ({
   type: 'cookie',
   encrypt: false,
+  format: 'native',
   idleLifetimeSeconds: 60,
   memoryMax: 10,
   fileDirectory: join(mkdtempSync(join(tmpdir(), 'scratchpad-backend-')), 'sessions'),
