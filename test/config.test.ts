@@ -316,3 +316,19 @@ test('loadConfig() refuses a certificate that does not match its key', () => {
     (error: unknown) => error instanceof ConfigError && error.variable === 'TLS_CERT_FILE' && /matches the key in TLS_KEY_FILE/.test(error.message),
   );
 });
+
+const formatCases: readonly { env: Record<string, string>; accepted: RegExp }[] = [
+  { env: { SESSION_COOKIE_FORMAT: 'django' }, accepted: /native or flask, got "django"/ },
+  { env: { SESSION_COOKIE_FORMAT: 'flask', SESSION_TYPE: 'redis' }, accepted: /native unless SESSION_TYPE=cookie/ },
+  { env: { SESSION_COOKIE_FORMAT: 'flask', SESSION_COOKIE_ENCRYPT: 'true' }, accepted: /Flask cannot read an encrypted cookie/ },
+];
+
+for (const { env, accepted } of formatCases) {
+  test(`loadConfig() stops on SESSION_COOKIE_FORMAT with ${JSON.stringify(env)}`, () => {
+    assert.throws(() => loadConfig({ SECRET_KEY: STRONG, ...env }, freshDir()), (error: unknown) => error instanceof ConfigError && error.variable === 'SESSION_COOKIE_FORMAT' && accepted.test(error.message));
+  });
+}
+
+test('loadConfig() reads SESSION_COOKIE_FORMAT=flask', () => {
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, SESSION_COOKIE_FORMAT: 'Flask' }, freshDir()).store.format, 'flask');
+});

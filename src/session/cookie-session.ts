@@ -22,7 +22,7 @@
  *
  * Not here: signing (../signing/signer.ts), header syntax (../http/cookie.ts).
  *
- * Read next: csrf.ts, which protects the forms that change a session.
+ * Read next: flask-codec.ts, the same session in the cookie Flask writes.
  */
 import { CookieTooLargeError, parseCookieHeader, serializeSetCookie } from '../http/cookie.js';
 import type { Reply } from '../http/reply.js';

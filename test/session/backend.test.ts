@@ -77,3 +77,14 @@ test('openSessionBackend() says SESSION_COOKIE_ENCRYPT does nothing for server-s
   assert.match(lines.join('\n'), /SESSION_COOKIE_ENCRYPT has no effect here/);
   await backend.close();
 });
+
+test('openSessionBackend() with SESSION_COOKIE_FORMAT=flask writes Flask cookies and says absolute lifetimes are not enforced', async () => {
+  const lines: string[] = [];
+  const backend = await openSessionBackend({ cookie, store: store({ format: 'flask' }), secrets: ['k'], log: (line) => lines.push(line) });
+  assert.match(lines.join('\n'), /SESSION_ABSOLUTE_LIFETIME is not enforced/);
+  const loaded = await backend.sessions.open(undefined);
+  loaded.session.set('username', 'alice');
+  const reply = await backend.sessions.commit(loaded, { status: 200, headers: {}, body: '' });
+  const value = (reply.headers['set-cookie'] as string[])[0]!.split(';')[0]!.slice('session='.length);
+  assert.equal(Buffer.from(value.split('.')[0]!, 'base64url').toString(), '{"username":"alice"}');
+});
