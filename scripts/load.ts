@@ -4,7 +4,12 @@
  * `runLoad()` keeps `connections` requests in flight against one URL for `seconds`, and reports
  * requests per second and latency percentiles. It is slower than wrk, so absolute numbers are low;
  * the benchmarks only compare servers measured by the same generator in the same run (ratios).
+ * `runWrk()` does the same with Debian's wrk, pinned to a CPU of its own, when it is installed.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 
 export interface LoadResult {
@@ -15,7 +20,21 @@ export interface LoadResult {
   readonly errors: number;
 }
 
-export async function runLoad(url: string, options: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<LoadResult> {
+export interface LoadOptions {
+  readonly connections: number;
+  readonly seconds: number;
+  readonly headers?: Record<string, string>;
+  readonly method?: string;
+  readonly body?: string;
+}
+
+/** Counts a 200, or for a POST the 303 a login answers, as a success. */
+function succeeded(method: string, status: number | undefined): boolean {
+  return method === 'POST' ? status === 303 : status === 200;
+}
+
+export async function runLoad(url: string, options: LoadOptions): Promise<LoadResult> {
+  const method = options.method ?? 'GET';
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   const target = new URL(url);
   const latencies: number[] = [];
@@ -25,10 +44,10 @@ export async function runLoad(url: string, options: { connections: number; secon
   const once = () =>
     new Promise<void>((resolve) => {
       const started = performance.now();
-      const outgoing = request({ host: target.hostname, port: target.port, path: target.pathname, agent, headers: options.headers ?? {} }, (response) => {
+      const outgoing = request({ host: target.hostname, port: target.port, path: target.pathname, agent, method, headers: options.headers ?? {} }, (response) => {
         response.resume();
         response.on('end', () => {
-          if (response.statusCode === 200) latencies.push(performance.now() - started);
+          if (succeeded(method, response.statusCode)) latencies.push(performance.now() - started);
           else errors += 1;
           resolve();
         });
@@ -37,7 +56,7 @@ export async function runLoad(url: string, options: { connections: number; secon
         errors += 1;
         resolve();
       });
-      outgoing.end();
+      outgoing.end(options.body);
     });
 
   const started = performance.now();
@@ -51,4 +70,29 @@ export async function runLoad(url: string, options: { connections: number; secon
   latencies.sort((a, b) => a - b);
   const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? Number.NaN;
   return { requests: latencies.length, requestsPerSecond: latencies.length / elapsed, p50Ms: percentile(50), p99Ms: percentile(99), errors };
+}
+
+/** Whether a command is on PATH. */
+export function hasTool(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** The same measurement with wrk (one thread, pinned to CPU 1 when taskset exists). */
+export function runWrk(url: string, options: LoadOptions): LoadResult {
+  const script = join(mkdtempSync(join(tmpdir(), 'bench-wrk-')), 'request.lua');
+  const headers = Object.entries(options.headers ?? {}).map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
+  writeFileSync(script, [`wrk.method = ${JSON.stringify(options.method ?? 'GET')}`, ...(options.body === undefined ? [] : [`wrk.body = ${JSON.stringify(options.body)}`]), ...headers].join('\n'));
+  const command = ['wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', '-s', script, url];
+  const pinned = hasTool('taskset') ? ['taskset', '-c', '1', ...command] : command;
+  const result = spawnSync(pinned[0]!, pinned.slice(1), { encoding: 'utf8' });
+  const output = result.stdout;
+  const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? Number.NaN);
+  const latency = (percent: string) => {
+    const match = new RegExp(`${percent}%\\s+([\\d.]+)(us|ms|s)`).exec(output);
+    if (match === null) return Number.NaN;
+    return Number(match[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[match[2]!]!;
+  };
+  const requests = number(/(\d+) requests in/);
+  const non2xx = number(/Non-2xx or 3xx responses: (\d+)/);
+  return { requests, requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/), p50Ms: latency('50'), p99Ms: latency('99'), errors: Number.isNaN(non2xx) ? 0 : non2xx };
 }

@@ -27,7 +27,7 @@ export {
 } from './http/cookie.js';
 export { HttpError } from './http/http-error.js';
 export { DEFAULT_FORM_LIMITS, FormFields, parseUrlencoded, readFormBody, type FormLimits } from './http/form.js';
-export { htmlReply, localRedirectTarget, redirectReply, withHeader, type HeaderValue, type Reply } from './http/reply.js';
+export { htmlReply, localRedirectTarget, redirectReply, withHeader, withHeaders, type HeaderValue, type Reply } from './http/reply.js';
 export { requestOrigin, type RequestOrigin } from './http/origin.js';
 export { cspSourceHash, securityHeaders } from './http/security-headers.js';
 export { Router, requestPath, type Handler, type Route } from './http/router.js';

@@ -38,6 +38,7 @@ import {
   requestPath,
   securityHeaders,
   withHeader,
+  withHeaders,
   CsrfProtection,
   openSessionBackend,
   type Application,
@@ -189,9 +190,7 @@ function withCookie(reply: Reply, setCookie: string | null): Reply {
   return setCookie === null ? reply : withHeader(withHeader(reply, 'Set-Cookie', setCookie), 'Cache-Control', 'no-store');
 }
 
-function withHeaders(reply: Reply, headers: Readonly<Record<string, string>>): Reply {
-  return Object.entries(headers).reduce((result, [name, value]) => withHeader(result, name, value), reply);
-}
+
 
 /** The demo as server.ts runs it, built from a configuration. */
 export interface ConfiguredDemo {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { htmlReply, localRedirectTarget, redirectReply, withHeader } from '../../src/http/reply.js';
+import { htmlReply, localRedirectTarget, redirectReply, withHeader, withHeaders } from '../../src/http/reply.js';
 
 test('htmlReply() sets a UTF-8 HTML content type and lower-cases extra header names', () => {
   const reply = htmlReply(201, '<p>hi</p>', { 'X-Extra': '1' });
@@ -59,3 +59,12 @@ for (const { next, want } of redirectCases) {
     assert.equal(localRedirectTarget(next), want);
   });
 }
+
+test('withHeaders() adds several headers in one copy, combining them as withHeader() does', () => {
+  const original = htmlReply(200, '', { vary: 'Accept-Encoding', 'set-cookie': ['a=1'] });
+  const reply = withHeaders(original, { Vary: 'Cookie', 'Set-Cookie': 'b=2', 'X-Frame-Options': 'DENY' });
+  assert.equal(reply.headers['vary'], 'Accept-Encoding, Cookie');
+  assert.deepEqual(reply.headers['set-cookie'], ['a=1', 'b=2']);
+  assert.equal(reply.headers['x-frame-options'], 'DENY');
+  assert.equal(original.headers['x-frame-options'], undefined, 'the original is unchanged');
+});

@@ -1,0 +1,158 @@
+/**
+ * Load benchmark: Scratchpad against a bare node:http server, in one run, as ratios.
+ *
+ *   npm run bench [-- --json results.json] [-- --node]
+ *
+ * Every server runs in a child process pinned to CPU 0 (taskset, where available); the load comes
+ * from wrk pinned to CPU 1 when Debian's wrk is installed, or from the built-in node:http generator
+ * (`--node` forces it). Each figure is compared with the bare server measured minutes earlier by
+ * the same generator on the same machine: absolute numbers depend on the machine, ratios much less.
+ * BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 50) tune the runs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hasTool, runLoad, runWrk, type LoadOptions, type LoadResult } from './load.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
+const args = process.argv.slice(2);
+const useWrk = hasTool('wrk') && !args.includes('--node');
+const jsonPath = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
+const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
+const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+const KEY = 'benchmark-secret-key-of-at-least-32-bytes';
+
+/** Every server started, so that none outlives the benchmark, whatever happens to it. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+interface Running {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a node script pinned to CPU 0 and waits for the line that tells its URL. */
+async function start(script: string, env: Record<string, string>, urlFrom: (line: string) => string | null): Promise<Running> {
+  const command = hasTool('taskset') ? ['taskset', '-c', '0', process.execPath, script] : [process.execPath, script];
+  const child: ChildProcess = spawn(command[0]!, command.slice(1), { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const line of output.split('\n')) {
+        const found = urlFrom(line);
+        if (found !== null) resolve(found);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
+  });
+  return { url, stop: () => new Promise((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
+}
+
+const startBare = () => start(BARE, {}, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
+const startScratchpad = (env: Record<string, string>) =>
+  start(SERVER, { PORT: '0', ACCESS_LOG: 'false', SECRET_KEY: KEY, ...env }, (line) => /listening on (http:\/\/\S+)\//.exec(line)?.[1] ?? null);
+
+async function measure(url: string, options: Omit<LoadOptions, 'seconds' | 'connections'>): Promise<LoadResult> {
+  const run = (seconds: number) => (useWrk ? Promise.resolve(runWrk(url, { ...options, seconds, connections: CONNECTIONS })) : runLoad(url, { ...options, seconds, connections: CONNECTIONS }));
+  await run(1); // warm-up: JIT, connection pool
+  return run(SECONDS);
+}
+
+/** One request on a fresh connection (no keep-alive to race with the server's idle timeout). */
+function once(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ body: string; cookies: string[] }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ body, cookies: response.headers['set-cookie'] ?? [] }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(options.body);
+  });
+}
+
+/** The CSRF cookie and token a login post needs, fetched once like a browser's form. */
+async function loginForm(url: string): Promise<{ cookie: string; body: (username: string, remember: boolean) => string }> {
+  const response = await once(`${url}/login`);
+  const token = /name="csrf_token" value="([^"]+)"/.exec(response.body)![1]!;
+  const cookie = response.cookies[0]!.split(';')[0]!;
+  return { cookie, body: (username, remember) => `username=${username}&csrf_token=${token}${remember ? '&remember=on' : ''}` };
+}
+
+async function sessionCookie(url: string, remember: boolean): Promise<string> {
+  const form = await loginForm(url);
+  const response = await once(`${url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie },
+    body: form.body('benchmark', remember),
+  });
+  return response.cookies.find((line) => line.startsWith('session='))!.split(';')[0]!;
+}
+
+interface Row extends LoadResult {
+  readonly scenario: string;
+  readonly server: string;
+  readonly ratio: number;
+}
+const rows: Row[] = [];
+
+async function startRedis(): Promise<{ url: string; stop: () => void } | null> {
+  if (!hasTool('redis-server')) return null;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'bench-redis-'))], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
+  return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGKILL') };
+}
+
+// 1. Baselines: the bare server, GET and POST.
+const bare = await startBare();
+const bareGet = await measure(`${bare.url}/`, {});
+const barePost = await measure(`${bare.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=benchmark' });
+await bare.stop();
+rows.push({ scenario: 'GET /', server: 'bare node:http (baseline)', ...bareGet, ratio: 1 });
+rows.push({ scenario: 'POST /login', server: 'bare node:http (baseline)', ...barePost, ratio: 1 });
+
+// 2. GET / with a valid session, in each configuration; anonymous GET and POST /login on cookie sessions.
+const redis = await startRedis();
+const configurations: { name: string; env: Record<string, string>; remember: boolean }[] = [
+  { name: 'cookie, volatile', env: {}, remember: false },
+  { name: 'cookie, permanent (re-signed each request)', env: {}, remember: true },
+  { name: 'cookie, encrypted', env: { SESSION_COOKIE_ENCRYPT: 'true' }, remember: false },
+  { name: 'memory store', env: { SESSION_TYPE: 'memory' }, remember: false },
+  { name: 'filesystem store', env: { SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: join(mkdtempSync(join(tmpdir(), 'bench-fs-')), 's') }, remember: false },
+  ...(redis === null ? [] : [{ name: 'redis store', env: { SESSION_TYPE: 'redis', SESSION_REDIS_URL: redis.url }, remember: false }]),
+];
+for (const configuration of configurations) {
+  const server = await startScratchpad(configuration.env);
+  const cookie = await sessionCookie(server.url, configuration.remember);
+  rows.push({ scenario: 'GET / with a valid session', server: configuration.name, ...(await measure(`${server.url}/`, { headers: { cookie } })), ratio: 0 });
+  if (configuration.name === 'cookie, volatile') {
+    rows.push({ scenario: 'GET / anonymous', server: configuration.name, ...(await measure(`${server.url}/`, {})), ratio: 0 });
+    const form = await loginForm(server.url);
+    const post = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie }, body: form.body('benchmark', false) };
+    rows.push({ scenario: 'POST /login', server: configuration.name, ...(await measure(`${server.url}/login`, post)), ratio: 0 });
+  }
+  await server.stop();
+}
+redis?.stop();
+
+// 3. Ratios against the baseline of the same kind of request.
+const table = rows.map((row) => ({ ...row, ratio: row.requestsPerSecond / (row.scenario.startsWith('POST') ? barePost : bareGet).requestsPerSecond }));
+console.log(`load: ${useWrk ? 'wrk' : 'built-in node:http generator'}, ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run${hasTool('taskset') ? ', server on CPU 0, load on CPU 1' : ''}`);
+console.log(`${'scenario'.padEnd(28)}${'server'.padEnd(44)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}  ratio`);
+for (const row of table) {
+  console.log(
+    `${row.scenario.padEnd(28)}${row.server.padEnd(44)}${row.requestsPerSecond.toFixed(0).padStart(9)}${row.p50Ms.toFixed(2).padStart(9)}${row.p99Ms.toFixed(2).padStart(9)}${String(row.errors).padStart(8)}  ${row.ratio.toFixed(2)}x`,
+  );
+}
+if (redis === null) console.log('redis store: skipped, redis-server is not installed');
+if (jsonPath !== undefined) writeFileSync(jsonPath, JSON.stringify({ generator: useWrk ? 'wrk' : 'node', connections: CONNECTIONS, seconds: SECONDS, rows: table }, null, 2));
