@@ -10,18 +10,17 @@
  *
  * It then measures the memory store's heap use at 100,000 sessions (bytes per session).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemorySessionStore, newSessionId } from '../src/index.js';
-import { runLoad, type LoadResult } from './load.js';
+import { hasTool, runLoad, startBenchRedis, type LoadResult } from './load.js';
 
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
-const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 async function startServer(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
   const command = hasTool('taskset') ? ['taskset', '-c', '0', process.execPath, SERVER] : [process.execPath, SERVER];
@@ -41,24 +40,20 @@ async function startServer(env: Record<string, string>): Promise<{ url: string; 
   return { url, stop: () => new Promise((resolve) => (child.kill('SIGTERM'), child.once('exit', () => resolve()))) };
 }
 
-async function startRedis(): Promise<{ url: string; stop: () => void } | null> {
-  if (!hasTool('redis-server')) return null;
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'bench-redis-'))], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
-  return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGKILL') };
-}
 
 async function measure(name: string, env: Record<string, string>): Promise<LoadResult & { name: string }> {
   const server = await startServer(env);
   try {
+    // Log in as a browser does: fetch the form for its CSRF token and cookie, then post it.
+    const form = await fetch(`${server.url}/login`);
+    const token = /name="csrf_token" value="([^"]+)"/.exec(await form.text())![1]!;
     const login = await fetch(`${server.url}/login`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'username=benchmark',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.headers.getSetCookie()[0]!.split(';')[0]! },
+      body: `username=benchmark&csrf_token=${token}`,
     });
-    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const cookie = login.headers.getSetCookie().find((line) => line.startsWith('session='))!.split(';')[0]!;
     await runLoad(`${server.url}/`, { connections: CONNECTIONS, seconds: 1, headers: { cookie } }); // warm-up
     return { name, ...(await runLoad(`${server.url}/`, { connections: CONNECTIONS, seconds: SECONDS, headers: { cookie } })) };
   } finally {
@@ -81,7 +76,7 @@ function memoryStoreBytesPerSession(count: number): number {
   return bytes;
 }
 
-const redis = await startRedis();
+const redis = await startBenchRedis();
 const directory = join(mkdtempSync(join(tmpdir(), 'bench-fs-')), 'sessions');
 const rows = [await measure('cookie (baseline)', { SESSION_TYPE: 'cookie' }), await measure('memory', { SESSION_TYPE: 'memory' })];
 rows.push(await measure('filesystem', { SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: directory }));

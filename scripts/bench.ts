@@ -15,7 +15,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasTool, runLoad, runWrk, type LoadOptions, type LoadResult } from './load.js';
+import { hasTool, runLoad, runWrk, startBenchRedis, type LoadOptions, type LoadResult } from './load.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
@@ -105,13 +105,6 @@ interface Row extends LoadResult {
 }
 const rows: Row[] = [];
 
-async function startRedis(): Promise<{ url: string; stop: () => void } | null> {
-  if (!hasTool('redis-server')) return null;
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'bench-redis-'))], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
-  return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGKILL') };
-}
 
 // 1. Baselines: the bare server, GET and POST.
 const bare = await startBare();
@@ -122,7 +115,7 @@ rows.push({ scenario: 'GET /', server: 'bare node:http (baseline)', ...bareGet, 
 rows.push({ scenario: 'POST /login', server: 'bare node:http (baseline)', ...barePost, ratio: 1 });
 
 // 2. GET / with a valid session, in each configuration; anonymous GET and POST /login on cookie sessions.
-const redis = await startRedis();
+const redis = await startBenchRedis();
 const configurations: { name: string; env: Record<string, string>; remember: boolean }[] = [
   { name: 'cookie, volatile', env: {}, remember: false },
   { name: 'cookie, permanent (re-signed each request)', env: {}, remember: true },

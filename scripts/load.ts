@@ -6,7 +6,7 @@
  * the benchmarks only compare servers measured by the same generator in the same run (ratios).
  * `runWrk()` does the same with Debian's wrk, pinned to a CPU of its own, when it is installed.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,4 +95,15 @@ export function runWrk(url: string, options: LoadOptions): LoadResult {
   const requests = number(/(\d+) requests in/);
   const non2xx = number(/Non-2xx or 3xx responses: (\d+)/);
   return { requests, requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/), p50Ms: latency('50'), p99Ms: latency('99'), errors: Number.isNaN(non2xx) ? 0 : non2xx };
+}
+
+/** A throwaway redis-server on a random loopback port for a benchmark, or null without one. */
+export async function startBenchRedis(): Promise<{ url: string; stop: () => void } | null> {
+  if (!hasTool('redis-server')) return null;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const directory = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory], { stdio: ['ignore', 'pipe', 'ignore'] });
+  process.on('exit', () => child.kill('SIGKILL'));
+  await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
+  return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGKILL') };
 }

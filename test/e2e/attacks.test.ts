@@ -1,9 +1,9 @@
 // The attack suite: what people have broken session layers with, tried against the real server.
 // Every case must end in "no session" or a clear 4xx, never a 500, a crash, or a login.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Signer } from '../../src/signing/signer.js';
+import { sendRaw } from '../helpers/raw.js';
 import { csrfFor, get, postBody, postForm, sessionCookieFrom, startServer, TEST_SECRET_KEY, TestClock, type RunningServer } from '../helpers/server.js';
 
 const clock = new TestClock();
@@ -22,17 +22,6 @@ after(async () => {
   await encrypted.close();
 });
 
-/** Sends raw bytes and returns the whole answer. */
-function raw(url: string, bytes: string): Promise<string> {
-  const { port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.end(bytes));
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve(answer) : reject(error)));
-  });
-}
 
 const value = () => good.slice('session='.length);
 const parts = () => value().split('.') as [string, string, string];
@@ -150,7 +139,7 @@ for (const payload of xssPayloads) {
 }
 
 test('attack: markup in the request path is escaped on the 404 page', async () => {
-  const answer = await raw(server.url, 'GET /"><script>alert(1)</script> HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const answer = await sendRaw(server.url, 'GET /"><script>alert(1)</script> HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   assert.doesNotMatch(answer, /<script>alert/);
   assert.match(answer, /^HTTP\/1\.1 (400|404) /);
 });
@@ -187,7 +176,7 @@ test('attack: 10,000 fields → 413', async () => {
 });
 
 test('attack: 64 KB of headers → 431', async () => {
-  const answer = await raw(server.url, `GET / HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 64 }, (_, index) => `X-Pad-${index}: ${'a'.repeat(1000)}\r\n`).join('')}\r\n`);
+  const answer = await sendRaw(server.url, `GET / HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 64 }, (_, index) => `X-Pad-${index}: ${'a'.repeat(1000)}\r\n`).join('')}\r\n`);
   assert.match(answer, /^HTTP\/1\.1 431 /);
 });
 
@@ -195,7 +184,7 @@ test('attack: thousands of cookies → the session still works while they fit, 4
   const many = Array.from({ length: 1500 }, (_, index) => `c${index}=1`).join('; ');
   assert.match(await (await get(server.url, `${many}; ${good}`)).text(), /Logged in as <strong>alice<\/strong>/);
   const tooMany = Array.from({ length: 5000 }, (_, index) => `c${index}=1`).join('; ');
-  assert.match(await raw(server.url, `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${tooMany}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+  assert.match(await sendRaw(server.url, `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${tooMany}\r\n\r\n`), /^HTTP\/1\.1 431 /);
 });
 
 describe('CSRF', () => {

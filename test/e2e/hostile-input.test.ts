@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
+import { sendRaw } from '../helpers/raw.js';
 import { get, postBody, postForm, sessionCookieFrom, startServer, type RunningServer } from '../helpers/server.js';
 
 let server: RunningServer;
@@ -13,20 +14,6 @@ after(async () => {
   await server.close();
 });
 
-/** Sends raw bytes on a fresh connection and returns the whole answer. */
-function raw(bytes: string | Buffer, { endAfterWrite = true } = {}): Promise<string> {
-  const { port } = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => (endAfterWrite ? socket.end(bytes) : socket.write(bytes)));
-    let answer = '';
-    socket.on('data', (chunk) => {
-      answer += chunk.toString('latin1');
-      if (!endAfterWrite && answer.includes('\r\n\r\n')) socket.destroy();
-    });
-    socket.on('close', () => resolve(answer));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve(answer) : reject(error)));
-  });
-}
 
 const statusCases: readonly { name: string; request: () => Promise<Response>; status: number; text: RegExp }[] = [
   { name: 'an unknown path', request: () => get(`${server.url}/admin`), status: 404, text: /there is no page at \/admin/ },
@@ -131,14 +118,14 @@ test('form fields named __proto__ and constructor do nothing special', async () 
 });
 
 test('the server answers 431 to oversized headers', async () => {
-  const answer = await raw(`GET / HTTP/1.1\r\nHost: x\r\nCookie: session=${'a'.repeat(20_000)}\r\n\r\n`);
+  const answer = await sendRaw(server.url, `GET / HTTP/1.1\r\nHost: x\r\nCookie: session=${'a'.repeat(20_000)}\r\n\r\n`);
   assert.match(answer, /^HTTP\/1\.1 431 /);
 });
 
 test('the server answers 413 to a declared huge body without waiting for it', async () => {
-  const answer = await raw(
+  const answer = await sendRaw(server.url, 
     'POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000000\r\n\r\nusername=a',
-    { endAfterWrite: false },
+    { keepOpen: true },
   );
   assert.match(answer, /^HTTP\/1\.1 413 /);
   assert.match(answer, /\r\nconnection: close\r\n/i);
@@ -147,7 +134,7 @@ test('the server answers 413 to a declared huge body without waiting for it', as
 test('the server stops reading a chunked body at the limit', async () => {
   const chunk = 'a'.repeat(16 * 1024);
   const chunks = Array.from({ length: 8 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('');
-  const answer = await raw(
+  const answer = await sendRaw(server.url, 
     `POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`,
   );
   assert.match(answer, /^HTTP\/1\.1 413 /);
@@ -167,7 +154,7 @@ test('a client that disconnects mid-body does not hurt the server', async () => 
 });
 
 test('a malformed request line gets 400 from Node and the server lives on', async () => {
-  const answer = await raw('NOT HTTP AT ALL\r\n\r\n');
+  const answer = await sendRaw(server.url, 'NOT HTTP AT ALL\r\n\r\n');
   assert.match(answer, /^HTTP\/1\.1 400 /);
   assert.equal((await get(server.url)).status, 200);
 });

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Reply } from '../../src/http/reply.js';
+import { sendRaw } from '../helpers/raw.js';
 import { closeGracefully, createHttpServer, SERVER_LIMITS, type Application, type ServerLimits } from '../../src/http/serve.js';
 
 async function listen(
@@ -22,17 +23,6 @@ async function listen(
 
 const hello: Application = async () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'héllo' });
 
-/** Sends raw bytes and returns everything the server answers until it closes the connection. */
-function rawRequest(url: string, bytes: string): Promise<string> {
-  const { port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.end(bytes));
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
 
 test('createHttpServer() writes the reply with a byte-accurate Content-Length', async () => {
   const { server, url } = await listen(hello);
@@ -45,7 +35,7 @@ test('createHttpServer() writes the reply with a byte-accurate Content-Length', 
 
 test('createHttpServer() answers HEAD with the headers of GET and no body', async () => {
   const { server, url } = await listen(hello);
-  const answer = await rawRequest(url, 'HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const answer = await sendRaw(url, 'HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(answer, /content-length: 6\r\n/i);
   assert.ok(answer.endsWith('\r\n\r\n'), 'nothing follows the headers');
@@ -114,7 +104,7 @@ test('createHttpServer() answers 408 to a client too slow to send its request (s
 
 test('createHttpServer() answers 431 to headers over the limit', async () => {
   const { server, url } = await listen(hello);
-  const answer = await rawRequest(url, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(SERVER_LIMITS.maxHeaderSize)}\r\n\r\n`);
+  const answer = await sendRaw(url, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(SERVER_LIMITS.maxHeaderSize)}\r\n\r\n`);
   assert.match(answer, /^HTTP\/1\.1 431 /);
   server.close();
 });
