@@ -95,7 +95,9 @@ async function sessionCookie(url: string, remember: boolean): Promise<string> {
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie },
     body: form.body('benchmark', remember),
   });
-  return response.cookies.find((line) => line.startsWith('session='))!.split(';')[0]!;
+  // Both cookies, as a browser would send them: without the CSRF cookie, every page with a form
+  // would mint and sign a new CSRF token, which no real client causes.
+  return `${response.cookies.find((line) => line.startsWith('session='))!.split(';')[0]!}; ${form.cookie}`;
 }
 
 interface Row extends LoadResult {
