@@ -2,6 +2,9 @@
  * Flask's session cookie, read and written exactly as Flask does, so that a Flask app and a
  * Scratchpad server behind one domain share their users' logins.
  *
+ * Why: to move a Flask app to Node route by route, or run both behind one domain, without logging
+ * anybody out; and because speaking Flask's cookie is the best proof of having understood it.
+ *
  * What: `FlaskCookieCodec`, the `SessionCookieCodec` used with SESSION_COOKIE_FORMAT=flask. It
  * speaks Flask's `SecureCookieSessionInterface`, which is itsdangerous' `URLSafeTimedSerializer`
  * with salt "cookie-session", HMAC key derivation and SHA-1. A Flask cookie looks like
