@@ -38,8 +38,9 @@ interface Running {
 }
 
 /** Starts a node script pinned to CPU 0 and waits for the line that tells its URL. */
-async function start(script: string, env: Record<string, string>, urlFrom: (line: string) => string | null): Promise<Running> {
-  const command = hasTool('taskset') ? ['taskset', '-c', '0', process.execPath, script] : [process.execPath, script];
+async function start(script: string, env: Record<string, string>, urlFrom: (line: string) => string | null, pin = true): Promise<Running> {
+  // A cluster is not pinned: its workers are meant to spread over every CPU (wrk shares one with them).
+  const command = pin && hasTool('taskset') ? ['taskset', '-c', '0', process.execPath, script] : [process.execPath, script];
   const child: ChildProcess = spawn(command[0]!, command.slice(1), { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   let output = '';
@@ -58,7 +59,7 @@ async function start(script: string, env: Record<string, string>, urlFrom: (line
 
 const startBare = () => start(BARE, {}, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
 const startScratchpad = (env: Record<string, string>) =>
-  start(SERVER, { PORT: '0', ACCESS_LOG: 'false', SECRET_KEY: KEY, ...env }, (line) => /listening on (http:\/\/\S+)\//.exec(line)?.[1] ?? null);
+  start(SERVER, { PORT: '0', ACCESS_LOG: 'false', SECRET_KEY: KEY, ...env }, (line) => /listening on (http:\/\/\S+)\//.exec(line)?.[1] ?? null, env['WORKERS'] === undefined);
 
 async function measure(url: string, options: Omit<LoadOptions, 'seconds' | 'connections'>): Promise<LoadResult> {
   const run = (seconds: number) => (useWrk ? Promise.resolve(runWrk(url, { ...options, seconds, connections: CONNECTIONS })) : runLoad(url, { ...options, seconds, connections: CONNECTIONS }));
@@ -122,6 +123,7 @@ const configurations: { name: string; env: Record<string, string>; remember: boo
   { name: 'cookie, volatile', env: {}, remember: false },
   { name: 'cookie, permanent (re-signed each request)', env: {}, remember: true },
   { name: 'cookie, encrypted', env: { SESSION_COOKIE_ENCRYPT: 'true' }, remember: false },
+  { name: 'cookie, volatile, WORKERS=2 (not pinned)', env: { WORKERS: '2' }, remember: false },
   { name: 'memory store', env: { SESSION_TYPE: 'memory' }, remember: false },
   { name: 'filesystem store', env: { SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: join(mkdtempSync(join(tmpdir(), 'bench-fs-')), 's') }, remember: false },
   ...(redis === null ? [] : [{ name: 'redis store', env: { SESSION_TYPE: 'redis', SESSION_REDIS_URL: redis.url }, remember: false }]),

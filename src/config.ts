@@ -44,6 +44,7 @@
  * | REQUEST_TIMEOUT_MS           | 30000          | time to send the whole request (408)        |
  * | KEEP_ALIVE_TIMEOUT_MS        | 5000           | idle time before a kept-alive connection closes |
  * | MAX_CONNECTIONS              | 1000           | open connections; more are closed at once   |
+ * | WORKERS                      | 1              | server processes on node:cluster, or auto (one per CPU); not with memory |
  * | ACCESS_LOG                   | true           | true or false                               |
  * | NODE_ENV                     | (none)         | "production" makes a weak SECRET_KEY fatal  |
  *
@@ -60,6 +61,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { InvalidCookieError, serializeSetCookie, type SameSite } from './http/cookie.js';
@@ -83,6 +85,8 @@ export interface Config {
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | null;
   /** TRUST_PROXY: believe X-Forwarded-Proto (only behind a proxy that sets it). */
   readonly trustProxy: boolean;
+  /** WORKERS: server processes (node:cluster) sharing the port; 1 runs no cluster at all. */
+  readonly workers: number;
   /** Every limit on what a client may send, and for how long. */
   readonly limits: { readonly form: FormLimits; readonly server: ServerLimits };
   /** Things the operator should know but that do not stop the server, such as a generated key. */
@@ -137,6 +141,7 @@ export function loadConfig(env: Environment = process.env, cwd: string = process
     tls,
     trustProxy,
     limits: readLimits(env),
+    workers: readWorkers(env, readString(env, 'SESSION_TYPE', 'cookie').trim().toLowerCase()),
     warnings: Object.freeze(warnings),
   });
 }
@@ -278,6 +283,21 @@ function readStoreSettings(env: Environment, cwd: string): StoreSettings {
     fileDirectory: resolve(cwd, readString(env, 'SESSION_FILE_DIR', DEFAULT_FILE_DIR)),
     redis: readRedisUrl(env),
   });
+}
+
+/** WORKERS: a number, or `auto` for one per CPU; more than one cannot share a memory store. */
+function readWorkers(env: Environment, sessionType: string): number {
+  const value = readString(env, 'WORKERS', '1').trim().toLowerCase();
+  const workers = value === 'auto' ? availableParallelism() : Number(value);
+  if (!/^(auto|[0-9]+)$/.test(value) || workers < 1 || workers > 256) throw new ConfigError('WORKERS', 'a whole number from 1 to 256, or auto (one per CPU)', value);
+  if (workers > 1 && sessionType === 'memory') {
+    throw new ConfigError(
+      'WORKERS',
+      '1 when SESSION_TYPE=memory: each worker would keep its own sessions, so a user logged in on one would be logged out on the next; use SESSION_TYPE=filesystem or redis to share them',
+      value,
+    );
+  }
+  return workers;
 }
 
 /** SESSION_COOKIE_FORMAT: native, or flask (which only cookie sessions, signed, can use). */

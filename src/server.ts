@@ -13,10 +13,14 @@
  *
  * Spec: none.
  *
- * Not here: clustering, TLS.
+ * With WORKERS > 1 it runs on node:cluster: this process supervises, and as many workers serve one
+ * port (cookie, filesystem and Redis sessions work across them; a memory store cannot, and is refused).
+ *
+ * Not here: TLS itself (http/serve.ts), sessions (session/).
  *
  * Read next: ../README.md for configuration; src/README.md for the reading order.
  */
+import cluster from 'node:cluster';
 import { ConfigError, closeGracefully, createHttpServer, loadConfig, type Config } from './index.js';
 import { createDemoFromConfig, type ConfiguredDemo } from './demo/app.js';
 
@@ -32,11 +36,18 @@ async function start(): Promise<void> {
     console.error(`scratchpad: configuration error: ${error.message}`);
     process.exit(2);
   }
-  for (const warning of config.warnings) console.warn(`scratchpad: warning: ${warning}`);
+  // With WORKERS > 1 this process only supervises; the workers (this same file, forked) serve.
+  if (config.workers > 1 && cluster.isPrimary) return supervise(config);
+  if (cluster.isPrimary) for (const warning of config.warnings) console.warn(`scratchpad: warning: ${warning}`);
+  await serve(config);
+}
 
+async function serve(config: Config): Promise<void> {
+  // In a cluster, only the first worker speaks for all of them at start.
+  const speaks = cluster.isPrimary || cluster.worker?.id === 1;
   let demo: ConfiguredDemo;
   try {
-    demo = await createDemoFromConfig(config, { log: (message) => console.log(`scratchpad: ${message}`) });
+    demo = await createDemoFromConfig(config, { log: (message) => (speaks ? console.log(`scratchpad: ${message}`) : undefined) });
   } catch (error) {
     // Such as a SESSION_FILE_DIR that cannot be created.
     console.error(`scratchpad: cannot open the ${config.store.type} session store: ${(error as Error).message}`);
@@ -53,18 +64,22 @@ async function start(): Promise<void> {
     console.error(`scratchpad: cannot listen on ${config.host}:${config.port}: ${error.message} (set HOST or PORT)`);
     process.exit(1);
   });
+  // Workers of a cluster that all listen on one port share it: the primary accepts connections and
+  // hands them out in turn, so even PORT=0 gives every worker the same (random) port.
   server.listen(config.port, config.host, () => {
+    if (!speaks) return;
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    console.log(`Scratchpad listening on ${config.tls === null ? 'http' : 'https'}://${host}:${port}/ (Ctrl-C to stop)`);
+    const workers = config.workers > 1 ? ` with ${config.workers} workers` : '';
+    console.log(`Scratchpad listening on ${config.tls === null ? 'http' : 'https'}://${host}:${port}/${workers} (Ctrl-C to stop)`);
   });
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`scratchpad: ${signal} received, finishing requests in flight`);
+    if (speaks) console.log(`scratchpad: ${signal} received, finishing requests in flight`);
     void closeGracefully(server, SHUTDOWN_GRACE_MS).then(async (finished) => {
       await demo.close();
       if (!finished) console.error(`scratchpad: requests still open after ${SHUTDOWN_GRACE_MS} ms were cut off`);
@@ -73,6 +88,39 @@ async function start(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * The primary of a cluster: forks WORKERS workers, passes a stop signal on to them, and exits once
+ * they all have (0 if every one finished its requests). A worker that dies later is replaced; one
+ * that fails before the cluster is up (a port in use, say) takes the cluster down with its code.
+ */
+function supervise(config: Config): void {
+  for (const warning of config.warnings) console.warn(`scratchpad: warning: ${warning}`);
+  let stopping = false;
+  let listening = 0;
+  let exitCode = 0;
+  cluster.on('listening', () => (listening += 1));
+  cluster.on('exit', (worker, code, signal) => {
+    if (code !== 0 && code !== null) exitCode = code;
+    if (!stopping && listening >= config.workers) {
+      console.error(`scratchpad: worker ${worker.id} died (${signal ?? `code ${code}`}); starting another`);
+      cluster.fork();
+      return;
+    }
+    if (!stopping) stop('a worker failure', code ?? 1);
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
+  });
+  const stop = (reason: string, code = 0): void => {
+    if (stopping) return;
+    stopping = true;
+    exitCode = code;
+    if (reason !== 'a worker failure') console.log(`scratchpad: ${reason} received, stopping ${config.workers} workers`);
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  for (let index = 0; index < config.workers; index += 1) cluster.fork();
 }
 
 await start();

@@ -332,3 +332,14 @@ for (const { env, accepted } of formatCases) {
 test('loadConfig() reads SESSION_COOKIE_FORMAT=flask', () => {
   assert.equal(loadConfig({ SECRET_KEY: STRONG, SESSION_COOKIE_FORMAT: 'Flask' }, freshDir()).store.format, 'flask');
 });
+
+test('loadConfig() reads WORKERS, with auto meaning one per CPU', async () => {
+  const { availableParallelism } = await import('node:os');
+  assert.equal(loadConfig({ SECRET_KEY: STRONG }, freshDir()).workers, 1);
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, WORKERS: '3' }, freshDir()).workers, 3);
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, WORKERS: 'auto' }, freshDir()).workers, availableParallelism());
+  for (const value of ['0', 'many', '1.5', '257']) {
+    assert.throws(() => loadConfig({ SECRET_KEY: STRONG, WORKERS: value }, freshDir()), (error: unknown) => error instanceof ConfigError && error.variable === 'WORKERS');
+  }
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, WORKERS: '2', SESSION_TYPE: 'redis' }, freshDir()).workers, 2);
+});

@@ -99,3 +99,31 @@ test('a session store that cannot be opened stops the server with a message nami
   assert.equal(await child.exit, 1);
   assert.match(child.stderr, /cannot open the filesystem session store: .*(EEXIST|not a directory)/);
 });
+
+test('WORKERS=2 serves one port from two processes, sessions work across them, and SIGTERM exits 0', async () => {
+  const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, WORKERS: '2', ACCESS_LOG: 'false' });
+  const url = await urlOf(child);
+  assert.match(child.stdout, /listening on http:\/\/127\.0\.0\.1:\d+\/ with 2 workers/);
+  const cookie = sessionCookieFrom(await postForm(`${url}/login`, { username: 'alice' }))!;
+  const pages = await Promise.all(Array.from({ length: 20 }, async () => (await get(url, cookie)).text()));
+  for (const page of pages) assert.match(page, /Logged in as <strong>alice<\/strong>/);
+  child.process.kill('SIGTERM');
+  assert.equal(await child.exit, 0);
+  assert.match(child.stdout, /SIGTERM received, stopping 2 workers/);
+});
+
+test('WORKERS with a memory store stops at start and says why', async () => {
+  const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, WORKERS: '2', SESSION_TYPE: 'memory' });
+  assert.equal(await child.exit, 2);
+  assert.match(child.stderr, /WORKERS must be 1 when SESSION_TYPE=memory: each worker would keep its own sessions/);
+});
+
+test('WORKERS=2 on a port in use stops the whole cluster with the workers\' exit code', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const { port } = blocker.address() as AddressInfo;
+  const child = runServer({ PORT: String(port), SECRET_KEY: TEST_SECRET_KEY, WORKERS: '2' });
+  assert.equal(await child.exit, 1);
+  assert.match(child.stderr, /EADDRINUSE/);
+  blocker.close();
+});

@@ -42,6 +42,8 @@ export interface FileStoreOptions {
 
 /** A lock older than this was left by a process that died holding it. */
 const STALE_LOCK_MS = 5_000;
+/** A lock still without its holder's pid after this long was left by a crash right after creating it. */
+const EMPTY_LOCK_MS = 1_000;
 /** How long to wait for a lock before answering 503. */
 const LOCK_WAIT_MS = 3_000;
 /** A temporary file older than this was left by a crash mid-write. */
@@ -229,10 +231,16 @@ export class FileSessionStore implements SessionStore {
  * that be unknowable, when it is older than any write takes.
  */
 async function isAbandoned(lock: string): Promise<boolean> {
-  const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
-  if (Number.isSafeInteger(holder) && holder > 0 && !isRunning(holder)) return true;
+  const content = await readFile(lock, 'utf8').catch(() => '');
+  const holder = Number(content);
+  if (content !== '' && Number.isSafeInteger(holder) && holder > 0 && !isRunning(holder)) return true;
   const info = await stat(lock).catch(() => null);
-  return info !== null && Date.now() - info.mtimeMs > STALE_LOCK_MS;
+  if (info === null) return false;
+  const age = Date.now() - info.mtimeMs;
+  // A holder writes its pid right after creating the lock; an empty lock that stays empty was left
+  // by a process killed in between (the kill -9 test found that window).
+  if (content === '' && age > EMPTY_LOCK_MS) return true;
+  return age > STALE_LOCK_MS;
 }
 
 /** Signal 0 checks that a process exists without touching it; EPERM means it exists as another user. */
