@@ -130,18 +130,19 @@ export function loadConfig(env: Environment = process.env, cwd: string = process
   const trustProxy = readBoolean(env, 'TRUST_PROXY', false);
   const cookie = readCookieSettings(env, tls !== null, trustProxy);
   const { secretKey, secretKeyFallbacks } = readSecretKeys(env, production, cwd, warnings);
+  const store = readStoreSettings(env, cwd);
   return Object.freeze({
     host: readString(env, 'HOST', '127.0.0.1'),
     port: readInteger(env, 'PORT', 5000, 0, 65535),
     secretKey,
     secretKeyFallbacks: Object.freeze(secretKeyFallbacks),
     cookie,
-    store: readStoreSettings(env, cwd),
+    store,
     accessLog: readBoolean(env, 'ACCESS_LOG', true),
     tls,
     trustProxy,
     limits: readLimits(env),
-    workers: readWorkers(env, readString(env, 'SESSION_TYPE', 'cookie').trim().toLowerCase()),
+    workers: readWorkers(env, store.type),
     warnings: Object.freeze(warnings),
   });
 }

@@ -56,6 +56,7 @@ export { Sealer, type SealerOptions } from './signing/sealer.js';
 export {
   Session,
   SessionTooLargeError,
+  NO_COOKIE,
   type IncomingCookie,
   type JsonValue,
   type LoadedSession,

@@ -29,9 +29,9 @@ import type { Reply } from '../http/reply.js';
 import { SignatureError, type ValueProtector } from '../signing/signer.js';
 import {
   absoluteLifetimeExceeded,
+  NO_COOKIE,
   Session,
   SessionTooLargeError,
-  type IncomingCookie,
   type JsonValue,
   type LoadedSession,
   type SessionCookieSettings,
@@ -87,7 +87,6 @@ export class NativeCookieCodec implements SessionCookieCodec {
   }
 }
 
-const NO_COOKIE: IncomingCookie = Object.freeze({ present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null });
 
 export class CookieSessionInterface implements SessionInterface {
   readonly #settings: SessionCookieSettings;

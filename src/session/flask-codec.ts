@@ -57,7 +57,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { BadSignature, decodeCanonicalBase64url, MalformedSignature, SignatureExpired, SignatureFromTheFuture } from '../signing/signer.js';
+import { BadSignature, checkSecrets, decodeCanonicalBase64url, MalformedSignature, SignatureExpired, SignatureFromTheFuture } from '../signing/signer.js';
 import { MalformedSessionPayload, type CookieSessionData, type SessionCookieCodec } from './cookie-session.js';
 import type { JsonValue } from './session.js';
 
@@ -80,7 +80,7 @@ export class FlaskCookieCodec implements SessionCookieCodec {
   readonly #now: () => number;
 
   constructor(options: FlaskCodecOptions) {
-    if (options.secrets.length === 0) throw new TypeError('FlaskCookieCodec needs at least one secret key');
+    checkSecrets('FlaskCookieCodec', options.secrets);
     // itsdangerous' "hmac" key derivation: the signing key is HMAC(secret, salt).
     this.#keys = options.secrets.map((secret) => createHmac('sha1', secret).update(SALT).digest());
     this.#now = options.now ?? Date.now;

@@ -39,8 +39,8 @@ import type { Reply } from '../http/reply.js';
 import { SignatureError, type Signer } from '../signing/signer.js';
 import {
   absoluteLifetimeExceeded,
+  NO_COOKIE,
   Session,
-  type IncomingCookie,
   type JsonValue,
   type LoadedSession,
   type SessionCookieSettings,
@@ -66,7 +66,6 @@ interface StoredState {
   readonly createdAt: number;
 }
 
-const NO_COOKIE: IncomingCookie = Object.freeze({ present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null });
 /** Attempts at compare-and-set before giving up; each failure means another request just wrote. */
 const MAX_WRITE_ATTEMPTS = 20;
 const ID_BYTES = 32;

@@ -253,6 +253,9 @@ export interface IncomingCookie {
   readonly keyIndex: number | null;
 }
 
+/** What `open()` reports when the request carried no session cookie at all. */
+export const NO_COOKIE: IncomingCookie = Object.freeze({ present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null });
+
 /** A session together with what the server knew when it opened it. */
 export interface LoadedSession {
   readonly session: Session;

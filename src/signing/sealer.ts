@@ -30,7 +30,7 @@
  * Read next: ../session/session.ts.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { BadSignature, checkAge, decodeCanonicalBase64url, MalformedSignature, splitThreeParts, type ValueProtector, type VerifiedValue } from './signer.js';
+import { BadSignature, checkAge, checkSecrets, decodeCanonicalBase64url, MalformedSignature, splitThreeParts, type ValueProtector, type VerifiedValue } from './signer.js';
 
 const VERSION = 'v1';
 const NONCE_BYTES = 12;
@@ -51,8 +51,7 @@ export class Sealer implements ValueProtector {
   readonly #clockSkewSeconds: number;
 
   constructor(options: SealerOptions) {
-    if (options.secrets.length === 0) throw new TypeError('Sealer needs at least one secret key');
-    if (options.secrets.some((secret) => secret.length === 0)) throw new TypeError('Sealer secret keys must not be empty');
+    checkSecrets('Sealer', options.secrets);
     this.#keys = options.secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'scratchpad.sealer', `aes-256-gcm ${VERSION}`, 32)));
     this.#now = options.now ?? Date.now;
     this.#clockSkewSeconds = options.clockSkewSeconds ?? 60;

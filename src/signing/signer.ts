@@ -108,8 +108,7 @@ export class Signer implements ValueProtector {
   readonly #clockSkewSeconds: number;
 
   constructor(options: SignerOptions) {
-    if (options.secrets.length === 0) throw new TypeError('Signer needs at least one secret key');
-    if (options.secrets.some((secret) => secret.length === 0)) throw new TypeError('Signer secret keys must not be empty');
+    checkSecrets('Signer', options.secrets);
     const salt = options.salt ?? 'scratchpad.signer';
     // Key derivation: HMAC(secret, salt). The raw secret is never used as a key directly.
     this.#keys = options.secrets.map((secret) => createHmac('sha256', secret).update(salt).digest());
@@ -160,6 +159,15 @@ export class Signer implements ValueProtector {
     const signedAt = checkAge(timestamp, this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
     return { payload, signedAt, keyIndex };
   }
+}
+
+/**
+ * Misuse, not hostile input, so it throws: every keyed primitive here (Signer, Sealer, the Flask
+ * codec) needs a current key, and an empty key would make every signature forgeable.
+ */
+export function checkSecrets(who: string, secrets: readonly (string | Buffer)[]): void {
+  if (secrets.length === 0) throw new TypeError(`${who} needs at least one secret key`);
+  if (secrets.some((secret) => secret.length === 0)) throw new TypeError(`${who} secret keys must not be empty`);
 }
 
 /**

@@ -1,5 +1,6 @@
 // The entry point as a user runs it: `node server.js` in a child process, configured by environment.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -126,4 +127,19 @@ test('WORKERS=2 on a port in use stops the whole cluster with the workers\' exit
   assert.equal(await child.exit, 1);
   assert.match(child.stderr, /EADDRINUSE/);
   blocker.close();
+});
+
+test('WORKERS=2 replaces a worker that dies, and keeps serving meanwhile', async () => {
+  const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, WORKERS: '2', ACCESS_LOG: 'false' });
+  const url = await urlOf(child);
+  const workers = () => execFileSync('pgrep', ['-P', String(child.process.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  const [victim] = workers();
+  process.kill(victim!, 'SIGKILL');
+  for (let waited = 0; waited < 5000 && !/starting another/.test(child.stderr); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.match(child.stderr, /worker \d died \(SIGKILL\); starting another/);
+  for (let waited = 0; waited < 5000 && (workers().length < 2 || workers().includes(victim!)); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(workers().length, 2);
+  assert.equal((await get(url)).status, 200);
+  child.process.kill('SIGTERM');
+  assert.equal(await child.exit, 0);
 });

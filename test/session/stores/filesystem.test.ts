@@ -92,6 +92,20 @@ test('FileSessionStore breaks at once a lock whose holder process is gone', asyn
   await store.close();
 });
 
+test('FileSessionStore breaks within about a second an empty lock (its creator was killed before writing its pid)', async () => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const id = newId();
+  const lock = join(directory, `${id}.lock`);
+  writeFileSync(lock, '');
+  const twoSecondsAgo = (Date.now() - 2_000) / 1000;
+  utimesSync(lock, twoSecondsAgo, twoSecondsAgo);
+  const started = Date.now();
+  assert.equal(await store.set(id, record(), 60, null), true);
+  assert.ok(Date.now() - started < 1000, 'broken at once, not after the 5 s staleness limit');
+  await store.close();
+});
+
 test('FileSessionStore breaks a lock left by a process that died holding it', async () => {
   const directory = freshDir();
   const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
