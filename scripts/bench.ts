@@ -5,8 +5,9 @@
  *
  * Every server runs in a child process pinned to CPU 0 (taskset, where available); the load comes
  * from wrk pinned to CPU 1 when Debian's wrk is installed, or from the built-in node:http generator
- * (`--node` forces it). Each figure is compared with the bare server measured minutes earlier by
- * the same generator on the same machine: absolute numbers depend on the machine, ratios much less.
+ * (`--node` forces it). Each figure is compared with the bare server (scripts/bare-server.ts: the
+ * same page size and the same security headers, no session work) measured by the same generator
+ * just before it: absolute numbers depend on the machine, ratios much less.
  * BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 50) tune the runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -57,7 +58,7 @@ async function start(script: string, env: Record<string, string>, urlFrom: (line
   return { url, stop: () => new Promise((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
 }
 
-const startBare = () => start(BARE, {}, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
+const startBare = (env: Record<string, string>) => start(BARE, env, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
 const startScratchpad = (env: Record<string, string>) =>
   start(SERVER, { PORT: '0', ACCESS_LOG: 'false', SECRET_KEY: KEY, ...env }, (line) => /listening on (http:\/\/\S+)\//.exec(line)?.[1] ?? null, env['WORKERS'] === undefined);
 
@@ -104,18 +105,29 @@ async function sessionCookie(url: string, remember: boolean): Promise<string> {
 interface Row extends LoadResult {
   readonly scenario: string;
   readonly server: string;
+  /** The bare server's requests/s for the same kind of request, measured just before this row. */
+  readonly baseline: number;
   readonly ratio: number;
 }
 const rows: Row[] = [];
 
+// The bare server runs throughout, and is measured again right before every row: this machine's
+// speed drifts by ±20 % over a minute (shared cores), and a ratio is only as good as the
+// baseline's age.
+const bare = await startBare({});
+const bareGet = () => measure(`${bare.url}/`, {});
+const barePost = () => measure(`${bare.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=benchmark' });
+async function row(scenario: string, server: string, run: () => Promise<LoadResult>): Promise<void> {
+  const baseline = (await (scenario.startsWith('POST') ? barePost() : bareGet())).requestsPerSecond;
+  const result = await run();
+  rows.push({ scenario, server, ...result, baseline, ratio: result.requestsPerSecond / baseline });
+}
 
-// 1. Baselines: the bare server, GET and POST.
-const bare = await startBare();
-const bareGet = await measure(`${bare.url}/`, {});
-const barePost = await measure(`${bare.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=benchmark' });
-await bare.stop();
-rows.push({ scenario: 'GET /', server: 'bare node:http (baseline)', ...bareGet, ratio: 1 });
-rows.push({ scenario: 'POST /login', server: 'bare node:http (baseline)', ...barePost, ratio: 1 });
+// 1. What the headers every response carries cost a bare server (the baseline below sends them too).
+const minimal = await startBare({ BARE_HEADERS: 'minimal' });
+await row('GET /', 'bare node:http, minimal headers', () => measure(`${minimal.url}/`, {}));
+await minimal.stop();
+await row('GET /', 'bare node:http (baseline)', bareGet);
 
 // 2. GET / with a valid session, in each configuration; anonymous GET and POST /login on cookie sessions.
 const redis = await startBenchRedis();
@@ -131,25 +143,25 @@ const configurations: { name: string; env: Record<string, string>; remember: boo
 for (const configuration of configurations) {
   const server = await startScratchpad(configuration.env);
   const cookie = await sessionCookie(server.url, configuration.remember);
-  rows.push({ scenario: 'GET / with a valid session', server: configuration.name, ...(await measure(`${server.url}/`, { headers: { cookie } })), ratio: 0 });
+  await row('GET / with a valid session', configuration.name, () => measure(`${server.url}/`, { headers: { cookie } }));
   if (configuration.name === 'cookie, volatile') {
-    rows.push({ scenario: 'GET / anonymous', server: configuration.name, ...(await measure(`${server.url}/`, {})), ratio: 0 });
+    await row('GET / anonymous', configuration.name, () => measure(`${server.url}/`, {}));
     const form = await loginForm(server.url);
     const post = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie }, body: form.body('benchmark', false) };
-    rows.push({ scenario: 'POST /login', server: configuration.name, ...(await measure(`${server.url}/login`, post)), ratio: 0 });
+    await row('POST /login', configuration.name, () => measure(`${server.url}/login`, post));
   }
   await server.stop();
 }
 redis?.stop();
+await bare.stop();
 
-// 3. Ratios against the baseline of the same kind of request.
-const table = rows.map((row) => ({ ...row, ratio: row.requestsPerSecond / (row.scenario.startsWith('POST') ? barePost : bareGet).requestsPerSecond }));
+// 3. The table: each ratio is against the bare server measured just before, for the same kind of request.
 console.log(`load: ${useWrk ? 'wrk' : 'built-in node:http generator'}, ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run${hasTool('taskset') ? ', server on CPU 0, load on CPU 1' : ''}`);
-console.log(`${'scenario'.padEnd(28)}${'server'.padEnd(44)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}  ratio`);
-for (const row of table) {
+console.log(`${'scenario'.padEnd(28)}${'server'.padEnd(44)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'bare req/s'.padStart(12)}  ratio`);
+for (const row of rows) {
   console.log(
-    `${row.scenario.padEnd(28)}${row.server.padEnd(44)}${row.requestsPerSecond.toFixed(0).padStart(9)}${row.p50Ms.toFixed(2).padStart(9)}${row.p99Ms.toFixed(2).padStart(9)}${String(row.errors).padStart(8)}  ${row.ratio.toFixed(2)}x`,
+    `${row.scenario.padEnd(28)}${row.server.padEnd(44)}${row.requestsPerSecond.toFixed(0).padStart(9)}${row.p50Ms.toFixed(2).padStart(9)}${row.p99Ms.toFixed(2).padStart(9)}${String(row.errors).padStart(8)}${row.baseline.toFixed(0).padStart(12)}  ${row.ratio.toFixed(2)}x`,
   );
 }
 if (redis === null) console.log('redis store: skipped, redis-server is not installed');
-if (jsonPath !== undefined) writeFileSync(jsonPath, JSON.stringify({ generator: useWrk ? 'wrk' : 'node', connections: CONNECTIONS, seconds: SECONDS, rows: table }, null, 2));
+if (jsonPath !== undefined) writeFileSync(jsonPath, JSON.stringify({ generator: useWrk ? 'wrk' : 'node', connections: CONNECTIONS, seconds: SECONDS, rows }, null, 2));

@@ -66,15 +66,18 @@ export function withHeader(reply: Reply, name: string, value: string): Reply {
 /**
  * A copy of `reply` with several more headers, combined as `withHeader()` does. One copy of the
  * header object for all of them: adding the four security headers one by one cost 8 % of the
- * server's time in a profile of GET / (npm run bench).
+ * server's time in a profile of GET / (npm run bench). Plain `for…in` loops rather than
+ * `Object.entries()` and spreads: this runs two or three times per request, and the loops
+ * allocate nothing but the result.
  */
 export function withHeaders(reply: Reply, added: Readonly<Record<string, string>>): Reply {
-  const headers: Record<string, HeaderValue> = { ...reply.headers };
-  for (const [name, value] of Object.entries(added)) {
+  const headers: Record<string, HeaderValue> = {};
+  for (const name in reply.headers) headers[name] = reply.headers[name]!;
+  for (const name in added) {
     const key = name.toLowerCase();
-    headers[key] = combine(key, headers[key], value);
+    headers[key] = combine(key, headers[key], added[name]!);
   }
-  return { ...reply, headers };
+  return reply.logNote === undefined ? { status: reply.status, headers, body: reply.body } : { status: reply.status, headers, body: reply.body, logNote: reply.logNote };
 }
 
 function combine(key: string, existing: HeaderValue | undefined, value: string): HeaderValue {

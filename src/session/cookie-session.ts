@@ -83,7 +83,8 @@ export class NativeCookieCodec implements SessionCookieCodec {
 
   decode(name: string, value: string, maxAgeSeconds: number): CookieSessionData & { readonly signedAt: Date; readonly keyIndex: number } {
     const verified = this.#protector.unprotect(name, value, maxAgeSeconds);
-    return { ...decodePayload(verified.payload), signedAt: verified.signedAt, keyIndex: verified.keyIndex };
+    const { permanent, created, data } = decodePayload(verified.payload);
+    return { permanent, created, data, signedAt: verified.signedAt, keyIndex: verified.keyIndex };
   }
 }
 

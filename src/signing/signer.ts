@@ -22,9 +22,11 @@
  * Never put a secret in a signed session. Also not here: deciding what an error means to the user
  * (session/cookie-session.ts turns every one of them into "no session").
  *
- * Read next: sealer.ts, which makes a value unreadable as well as unforgeable.
+ * Read next: mac-memo.ts, which makes checking the same value again cost no HMAC; then sealer.ts,
+ * which makes a value unreadable as well as unforgeable.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MacMemo } from './mac-memo.js';
 
 /** Why `verify()` refused a value. Each subclass is one reason; catch the base to refuse them all. */
 export class SignatureError extends Error {
@@ -73,6 +75,12 @@ export interface SignerOptions {
   readonly now?: () => number;
   /** How far in the future a timestamp may lie before it is refused, in seconds. */
   readonly clockSkewSeconds?: number;
+  /**
+   * How many computed signatures to remember, so that a cookie sent again costs no HMAC
+   * (mac-memo.ts). Each signer has its own memo: one shared between keys would mix their verdicts.
+   * 0 computes every HMAC (the benchmark's comparison). Default: DEFAULT_MAC_MEMO_ENTRIES.
+   */
+  readonly memoEntries?: number;
 }
 
 /** What `verify()` learned about a genuine value. */
@@ -106,6 +114,7 @@ export class Signer implements ValueProtector {
   readonly #keys: readonly Buffer[];
   readonly #now: () => number;
   readonly #clockSkewSeconds: number;
+  readonly #memo: MacMemo | null;
 
   constructor(options: SignerOptions) {
     checkSecrets('Signer', options.secrets);
@@ -114,6 +123,7 @@ export class Signer implements ValueProtector {
     this.#keys = options.secrets.map((secret) => createHmac('sha256', secret).update(salt).digest());
     this.#now = options.now ?? Date.now;
     this.#clockSkewSeconds = options.clockSkewSeconds ?? 60;
+    this.#memo = options.memoEntries === 0 ? null : new MacMemo(options.memoEntries);
   }
 
   protect(name: string, payload: Buffer | string): string {
@@ -127,11 +137,18 @@ export class Signer implements ValueProtector {
   /** Signs `payload` for the cookie called `name`, dated now. The result is cookie-safe ASCII. */
   sign(name: string, payload: Buffer | string): string {
     // 1. Encode the payload so that it cannot contain the "." separator or any non-cookie byte.
-    const encodedPayload = Buffer.from(payload).toString('base64url');
+    const bytes = Buffer.from(payload);
+    const encodedPayload = bytes.toString('base64url');
     // 2. Date it, in whole seconds since the epoch, written in decimal so a person can read it.
     const timestamp = String(Math.floor(this.#now() / 1000));
-    // 3. MAC everything that must not change: name, payload and date, with the current key.
-    const signature = mac(this.#keys[0]!, name, encodedPayload, timestamp).toString('base64url');
+    // 3. MAC everything that must not change: name, payload and date, with the current key. The
+    //    same message in the same second gives the same MAC, so a remembered one is reused.
+    const message = signedMessage(name, encodedPayload, timestamp);
+    let signature = this.#memo?.signatureFor(message);
+    if (signature === undefined) {
+      signature = mac(this.#keys[0]!, message).toString('base64url');
+      this.#memo?.remember(message, signature, bytes, 0);
+    }
     return `${encodedPayload}.${timestamp}.${signature}`;
   }
 
@@ -143,6 +160,14 @@ export class Signer implements ValueProtector {
   verify(name: string, signedValue: string, maxAgeSeconds: number): VerifiedValue {
     // 1. Length, and 2. shape: exactly three parts.
     const [encodedPayload, timestamp, encodedSignature] = splitThreeParts(signedValue, 'signed value');
+    const message = signedMessage(name, encodedPayload, timestamp);
+    // A value we signed or verified before, sent with exactly the same signature (compared in
+    // constant time), skips steps 3 and 4; the age (step 5) is checked on every request.
+    const remembered = this.#memo?.match(message, encodedSignature);
+    if (remembered !== undefined) {
+      const signedAt = checkAge(timestamp, this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
+      return { payload: Buffer.from(remembered.payload), signedAt, keyIndex: remembered.keyIndex };
+    }
     // 3. Alphabet: canonical base64url and a plain decimal, so every value has one spelling only.
     const payload = decodeCanonicalBase64url(encodedPayload, 'payload');
     const signature = decodeCanonicalBase64url(encodedSignature, 'signature');
@@ -151,12 +176,14 @@ export class Signer implements ValueProtector {
     }
     // 4. MAC: compare in constant time with each key. `===` would stop at the first differing
     //    byte, and the time it takes would tell an attacker how many leading bytes they got right.
-    const keyIndex = this.#keys.findIndex((key) => timingSafeEqual(mac(key, name, encodedPayload, timestamp), signature));
+    const keyIndex = this.#keys.findIndex((key) => timingSafeEqual(mac(key, message), signature));
     if (keyIndex === -1) {
       throw new BadSignature(`signature matches none of the ${this.#keys.length} configured key(s): the value was changed, or signed with a key no longer configured`);
     }
     // 5. Age: only now is the timestamp known to be ours.
     const signedAt = checkAge(timestamp, this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
+    // Remembered only once genuine: a forged value never enters the memo, however often it is sent.
+    this.#memo?.remember(message, encodedSignature, payload, keyIndex);
     return { payload, signedAt, keyIndex };
   }
 }
@@ -202,8 +229,12 @@ export function checkAge(timestamp: string, nowMilliseconds: number, maxAgeSecon
  * The MAC input is `name=payload.timestamp`. A cookie name is a token and cannot contain `=`, and
  * payload and timestamp cannot contain `.`, so no two different triples give the same input.
  */
-function mac(key: Buffer, name: string, encodedPayload: string, timestamp: string): Buffer {
-  return createHmac('sha256', key).update(`${name}=${encodedPayload}.${timestamp}`).digest();
+function signedMessage(name: string, encodedPayload: string, timestamp: string): string {
+  return `${name}=${encodedPayload}.${timestamp}`;
+}
+
+function mac(key: Buffer, message: string): Buffer {
+  return createHmac('sha256', key).update(message).digest();
 }
 
 /**

@@ -135,9 +135,11 @@ test('WORKERS=2 replaces a worker that dies, and keeps serving meanwhile', async
   const workers = () => execFileSync('pgrep', ['-P', String(child.process.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
   const [victim] = workers();
   process.kill(victim!, 'SIGKILL');
-  for (let waited = 0; waited < 5000 && !/starting another/.test(child.stderr); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  // Generous bounds (the loops end as soon as the condition holds): the full suite runs test files
+  // in parallel on two cores, and a worker's start-up can then take seconds.
+  for (let waited = 0; waited < 15_000 && !/starting another/.test(child.stderr); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.match(child.stderr, /worker \d died \(SIGKILL\); starting another/);
-  for (let waited = 0; waited < 5000 && (workers().length < 2 || workers().includes(victim!)); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let waited = 0; waited < 15_000 && (workers().length < 2 || workers().includes(victim!)); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(workers().length, 2);
   assert.equal((await get(url)).status, 200);
   child.process.kill('SIGTERM');

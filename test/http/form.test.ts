@@ -29,6 +29,8 @@ const parseCases: readonly { name: string; input: string; want: [string, string[
   { name: 'percent-decodes a 4-byte character', input: 'c=%F0%9F%8D%AA', want: [['c', ['🍪']]] },
   { name: 'accepts raw UTF-8 bytes', input: 'name=Zoë', want: [['name', ['Zoë']]] },
   { name: 'decodes "%26" and "%3D" without splitting on them', input: 'a=%26%3D', want: [['a', ['&=']]] },
+  // Plain ASCII (no "%", no "+") is read as it is, control characters included, as the decoder would.
+  { name: 'reads plain ASCII as it is, control characters included', input: 'a=x\x7fy\x00z&b=', want: [['a', ['x\x7fy\x00z']], ['b', ['']]] },
   { name: 'keeps every value of a repeated name', input: 'a=1&b=2&a=3', want: [['a', ['1', '3']], ['b', ['2']]] },
   // Field names become Map keys, never object properties.
   { name: 'treats "__proto__" and "constructor" as ordinary names', input: '__proto__=x&constructor=y', want: [['__proto__', ['x']], ['constructor', ['y']]] },

@@ -1,0 +1,175 @@
+/**
+ * Micro benchmarks: each mechanism against a floor or a reference measured in the same run, then
+ * the session's cost as it grows, then the memory store's bytes per session.
+ *
+ *   npm run bench:micro            (node --expose-gc, so that heap figures are after a full GC)
+ *
+ * "floor": the least work that does the same job (one bare createHmac + timingSafeEqual for
+ * verify): the ratio says how close the mechanism comes to it. "reference": the straightforward
+ * way to write the same function (split/split for cookies, chained replace() for escaping): a
+ * ratio ≥ 1 means ours is at least as fast. Absolute numbers depend on the machine; ratios less.
+ * MICRO_MS (default 400) is the time per measurement.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  CookieSessionInterface,
+  escapeHtml,
+  htmlReply,
+  loadConfig,
+  MemorySessionStore,
+  NativeCookieCodec,
+  newSessionId,
+  openSessionBackend,
+  parseCookieHeader,
+  parseUrlencoded,
+  serializeSetCookie,
+  Signer,
+  type SessionInterface,
+} from '../src/index.js';
+
+const MILLISECONDS = Number(process.env['MICRO_MS'] ?? 400);
+const SECRET = 'benchmark-secret-key-of-at-least-32-bytes';
+
+/** Calls `work` in batches for MILLISECONDS (after a warm-up of a quarter of that) and returns calls per second. */
+function opsPerSecond(work: () => unknown): number {
+  const run = (milliseconds: number) => {
+    let calls = 0;
+    const started = performance.now();
+    let elapsed = 0;
+    while (elapsed < milliseconds) {
+      for (let index = 0; index < 1000; index += 1) work();
+      calls += 1000;
+      elapsed = performance.now() - started;
+    }
+    return (calls * 1000) / elapsed;
+  };
+  run(MILLISECONDS / 4);
+  return run(MILLISECONDS);
+}
+
+interface MicroRow {
+  readonly mechanism: string;
+  readonly against: string;
+  readonly ours: number;
+  readonly theirs: number;
+}
+const micro: MicroRow[] = [];
+function compare(mechanism: string, against: string, ours: () => unknown, theirs: () => unknown): void {
+  micro.push({ mechanism, against, ours: opsPerSecond(ours), theirs: opsPerSecond(theirs) });
+}
+
+// --- Signing: against one bare HMAC, with and without the memo (signing/mac-memo.ts).
+const signer = new Signer({ secrets: [SECRET], salt: 'bench' });
+const unmemoized = new Signer({ secrets: [SECRET], salt: 'bench', memoEntries: 0 });
+const payload = JSON.stringify({ permanent: false, created: 1_800_000_000, data: { username: 'benchmark' } });
+const signed = signer.sign('session', payload);
+const [encodedPayload, timestamp, encodedSignature] = signed.split('.') as [string, string, string];
+const floorKey = createHmac('sha256', SECRET).update('bench').digest();
+const sentSignature = Buffer.from(encodedSignature, 'base64url');
+const hmacFloor = () => timingSafeEqual(createHmac('sha256', floorKey).update(`session=${encodedPayload}.${timestamp}`).digest(), sentSignature);
+const year = 365 * 24 * 3600;
+compare('Signer.verify, same cookie again (memo)', 'floor: createHmac + timingSafeEqual', () => signer.verify('session', signed, year), hmacFloor);
+compare('Signer.verify, memo off', 'floor: createHmac + timingSafeEqual', () => unmemoized.verify('session', signed, year), hmacFloor);
+compare('Signer.sign, same payload and second (memo)', 'floor: createHmac + base64url', () => signer.sign('session', payload), () =>
+  createHmac('sha256', floorKey).update(`session=${encodedPayload}.${timestamp}`).digest('base64url'),
+);
+compare('Signer.sign, memo off', 'floor: createHmac + base64url', () => unmemoized.sign('session', payload), () =>
+  createHmac('sha256', floorKey).update(`session=${encodedPayload}.${timestamp}`).digest('base64url'),
+);
+
+// --- Parsers and serializers: against the straightforward version anyone would write first.
+const cookieHeader = `_ga=GA1.1.123456789.1700000000; theme=dark; session=${signed}; session_csrf=y7mpFsls4xV99Bn5QSpKFEW3snnAHBZtEEl6DHlw_M4.1795650049.HcNB7My4oX0ZWxybjCAaUR9JpC6zIgYcrje470W10oo`;
+const referenceCookieParse = (header: string) => {
+  const cookies: Record<string, string> = {};
+  for (const pair of header.split(';')) {
+    const [name, ...rest] = pair.split('=');
+    if (name !== undefined && rest.length > 0) cookies[name.trim()] = rest.join('=').trim();
+  }
+  return cookies;
+};
+compare('parseCookieHeader (4 cookies)', 'reference: split(";") + split("=")', () => parseCookieHeader(cookieHeader), () => referenceCookieParse(cookieHeader));
+const setCookie = { name: 'session', value: signed, path: '/', httpOnly: true, secure: false, sameSite: 'Lax' as const, maxAge: 2_678_400, expires: new Date(1_800_000_000_000) };
+compare('serializeSetCookie (validated)', 'reference: template string, no checks', () => serializeSetCookie(setCookie), () =>
+  `${setCookie.name}=${setCookie.value}; Max-Age=${setCookie.maxAge}; Expires=${setCookie.expires.toUTCString()}; Path=${setCookie.path}; HttpOnly; SameSite=${setCookie.sameSite}`,
+);
+const form = Buffer.from('username=alice+smith&remember=on&next=%2F&csrf_token=y7mpFsls4xV99Bn5QSpKFEW3snnAHBZtEEl6DHlw_M4');
+compare('parseUrlencoded (4 fields, limits)', 'reference: new URLSearchParams()', () => parseUrlencoded(form), () => new URLSearchParams(form.toString('utf8')));
+const referenceEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const plainText = 'Logged in as benchmark, session signed at Wed, 25 Nov 2026 23:59:47 GMT';
+const markup = '<script>alert("x")</script> & \'friends\'';
+compare('escapeHtml, nothing to escape', 'reference: five chained replace()', () => escapeHtml(plainText), () => referenceEscape(plainText));
+compare('escapeHtml, markup', 'reference: five chained replace()', () => escapeHtml(markup), () => referenceEscape(markup));
+
+// --- Session encode/decode: the native codec against JSON + base64url + one HMAC.
+const codec = new NativeCookieCodec(signer);
+const session = { permanent: false, created: 1_800_000_000, data: { username: 'benchmark' } };
+const encoded = codec.encode('session', session);
+compare('session decode (cookie → data, memo)', 'floor: HMAC + base64url + JSON.parse', () => codec.decode('session', encoded, year), () => {
+  hmacFloor();
+  return JSON.parse(Buffer.from(encodedPayload, 'base64url').toString('utf8'));
+});
+compare('session encode (data → cookie, memo)', 'floor: JSON.stringify + base64url + HMAC', () => codec.encode('session', session), () => {
+  const body = Buffer.from(JSON.stringify(session)).toString('base64url');
+  return `${body}.${timestamp}.${createHmac('sha256', floorKey).update(`session=${body}.${timestamp}`).digest('base64url')}`;
+});
+
+console.log(`micro benchmarks, ${MILLISECONDS} ms each (ops/s; ratio = ours / floor or reference)`);
+console.log(`${'mechanism'.padEnd(46)}${'against'.padEnd(42)}${'ours'.padStart(12)}${'theirs'.padStart(12)}  ratio`);
+for (const row of micro) {
+  console.log(`${row.mechanism.padEnd(46)}${row.against.padEnd(42)}${row.ours.toFixed(0).padStart(12)}${row.theirs.toFixed(0).padStart(12)}  ${(row.ours / row.theirs).toFixed(2)}x`);
+}
+
+// --- Scaling: the session layer's work per request (open + commit) as the session grows.
+async function sessionCostMicroseconds(sessions: SessionInterface, dataBytes: number, permanent: boolean): Promise<number> {
+  const first = await sessions.open(undefined, false);
+  first.session.set('notes', 'n'.repeat(dataBytes));
+  first.session.permanent = permanent;
+  const committed = await sessions.commit(first, htmlReply(200, ''));
+  const cookie = String(committed.headers['set-cookie']).split(';')[0]!;
+  const requests = 5000;
+  const round = async () => {
+    const started = performance.now();
+    for (let index = 0; index < requests; index += 1) {
+      const loaded = await sessions.open(cookie, false);
+      loaded.session.get('notes');
+      await sessions.commit(loaded, htmlReply(200, ''));
+    }
+    return ((performance.now() - started) * 1000) / requests;
+  };
+  await round();
+  return round();
+}
+const config = loadConfig({ SECRET_KEY: SECRET });
+const cookieSessions = new CookieSessionInterface(config.cookie, new Signer({ secrets: [SECRET], salt: 'scratchpad.session' }));
+const memory = await openSessionBackend({ cookie: config.cookie, store: loadConfig({ SECRET_KEY: SECRET, SESSION_TYPE: 'memory' }).store, secrets: [SECRET] });
+console.log('\nsession cost per request (open + commit, in process), by size of the session data');
+console.log(`${'data bytes'.padStart(10)}${'cookie volatile µs'.padStart(20)}${'cookie permanent µs'.padStart(21)}${'memory store µs'.padStart(17)}`);
+for (const bytes of [100, 500, 1000, 2000, 2800, 3500]) {
+  // A cookie holds at most 4096 bytes: base64url makes 3 bytes 4, so ~2.9 KB of data is the most it carries.
+  const fits = bytes <= 2800;
+  const volatile = fits ? (await sessionCostMicroseconds(cookieSessions, bytes, false)).toFixed(1) : 'too large';
+  const permanent = fits ? (await sessionCostMicroseconds(cookieSessions, bytes, true)).toFixed(1) : 'too large';
+  const stored = (await sessionCostMicroseconds(memory.sessions, bytes, false)).toFixed(1);
+  console.log(`${String(bytes).padStart(10)}${volatile.padStart(20)}${permanent.padStart(21)}${stored.padStart(17)}`);
+}
+await memory.close();
+
+// --- Memory store: heap per session beyond the data itself, after a full GC.
+function heapUsedAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc (npm run bench:micro does)');
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+console.log('\nmemory store: heap per session (username of 10 characters; data itself ≈ 40 bytes as JS strings)');
+for (const count of [10_000, 100_000, 1_000_000]) {
+  const before = heapUsedAfterGc();
+  const store = new MemorySessionStore({ maxEntries: count, sweepIntervalMs: 0 });
+  for (let index = 0; index < count; index += 1) {
+    void store.set(newSessionId().toString('base64url'), { data: { username: `user${String(index).padStart(6, '0')}` }, permanent: false, version: 1, createdAt: 0 }, 3600, null);
+  }
+  const bytes = (heapUsedAfterGc() - before) / count;
+  console.log(`${count.toLocaleString('en').padStart(10)} sessions: ${bytes.toFixed(0)} bytes each`);
+  await store.close();
+}

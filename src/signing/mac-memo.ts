@@ -1,0 +1,83 @@
+/**
+ * MAC memo: remember the signatures we already computed, so that the cookie a browser sends back
+ * on every request costs a map lookup instead of an HMAC.
+ *
+ * What: `MacMemo` is a bounded map from a signed *message* (`name=payload.timestamp`, which is public:
+ * it is written in the cookie) to the signature our key gave it, the payload, and which key it was.
+ * `Signer` fills it when it signs and when a value verifies, and consults it before computing.
+ *
+ * Why: a browser sends the same session cookie with every request until the session changes, and a
+ * permanent session is re-signed with the same payload and the same whole-second timestamp many times
+ * a second under load. Each of those would compute the same HMAC-SHA256 again (2–3 µs, the largest
+ * single cost of a request with a session; see README "Performance"). What a shortcut must keep:
+ * - tamper rejection: only values that fully verified, or that we signed, are ever remembered, and
+ *   a hit still requires the sent signature to equal the remembered one;
+ * - constant time: the map is keyed by the message, which the client already knows; the secret part,
+ *   the signature, is compared with `timingSafeEqual`, never used as a key;
+ * - expiry: the memo holds no verdict, only a signature; the caller checks the age on every request;
+ * - rotation: the key that produced the signature is remembered with it, so a value signed with an
+ *   old key is still reported as such (and re-signed by the session layer).
+ * The bound keeps memory flat whatever a client sends: when full, the oldest entry is dropped.
+ *
+ * Spec: none; HMAC is deterministic (RFC 2104), which is the whole reason a remembered MAC is valid.
+ *
+ * Not here: caching of anything a client could choose without a valid signature.
+ *
+ * Read next: sealer.ts.
+ */
+import { timingSafeEqual } from 'node:crypto';
+
+/** What a message signed by us is known to have. */
+export interface RememberedMac {
+  /** The signature as it appears in the value (base64url, ASCII), for a byte-by-byte comparison. */
+  readonly signature: Buffer;
+  /** The decoded payload, as `verify()` returns it. Copied out, never shared with callers. */
+  readonly payload: Buffer;
+  /** Which key made the signature: 0 is the current key. */
+  readonly keyIndex: number;
+}
+
+/** Enough for every browser active in the last few seconds of a busy process; each entry is ~0.3 KB. */
+export const DEFAULT_MAC_MEMO_ENTRIES = 1024;
+
+export class MacMemo {
+  readonly #entries = new Map<string, RememberedMac>();
+  readonly #capacity: number;
+
+  constructor(capacity = DEFAULT_MAC_MEMO_ENTRIES) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`MacMemo capacity must be a whole number ≥ 1, not ${capacity}`);
+    this.#capacity = capacity;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * The remembered entry for `message` if `sentSignature` is exactly the signature remembered for
+   * it, compared in constant time; otherwise `undefined` (the caller then does the full check).
+   */
+  match(message: string, sentSignature: string): RememberedMac | undefined {
+    const known = this.#entries.get(message);
+    if (known === undefined) return undefined;
+    // UTF-8, not latin1: latin1 would map "Ł" (U+0141) to the byte of "A", so a forged character
+    // could compare equal. UTF-8 is one-to-one, and anything not ASCII can never equal our ASCII.
+    const sent = Buffer.from(sentSignature, 'utf8');
+    return sent.length === known.signature.length && timingSafeEqual(sent, known.signature) ? known : undefined;
+  }
+
+  /** The signature our current key (index 0) gave `message`, if remembered. For `sign()`. */
+  signatureFor(message: string): string | undefined {
+    const known = this.#entries.get(message);
+    return known !== undefined && known.keyIndex === 0 ? known.signature.toString('latin1') : undefined;
+  }
+
+  /** Remembers a signature that was just computed or verified. Drops the oldest entry when full. */
+  remember(message: string, signature: string, payload: Buffer, keyIndex: number): void {
+    if (!this.#entries.has(message) && this.#entries.size >= this.#capacity) {
+      // A Map iterates in insertion order, so its first key is the oldest.
+      this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    this.#entries.set(message, { signature: Buffer.from(signature, 'latin1'), payload: Buffer.from(payload), keyIndex });
+  }
+}
