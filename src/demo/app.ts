@@ -41,6 +41,7 @@ import {
   withHeaders,
   CsrfProtection,
   openSessionBackend,
+  ServerSessionInterface,
   type Application,
   type Config,
   type SessionStore,
@@ -52,7 +53,8 @@ import {
   type SessionCookieSettings,
   type SessionInterface,
 } from '../index.js';
-import { errorPage, indexPage, loginPage, PAGE_STYLE } from './pages.js';
+import { errorPage, indexPage, loginPage, PAGE_STYLE, sourceIndexPage, sourcePage, type SourceLinks } from './pages.js';
+import { SourceLibrary } from './source.js';
 
 /**
  * Longest accepted username, in characters. Deliberately generous: a name of about 2900 ASCII
@@ -80,6 +82,8 @@ export interface DemoOptions {
   /** TRUST_PROXY: believe X-Forwarded-Proto about whether the client used HTTPS. */
   readonly trustProxy?: boolean;
   readonly formLimits?: FormLimits;
+  /** Scratchpad's own sources, for /source and the pages' links into it; `null` leaves both out. */
+  readonly source?: SourceLibrary | null;
 }
 
 export function createDemoApp(options: DemoOptions): Application {
@@ -88,8 +92,17 @@ export function createDemoApp(options: DemoOptions): Application {
   const trustProxy = options.trustProxy ?? false;
   // Every page may use exactly one inline style block, the one pages.ts writes, and no script.
   const headers = securityHeaders([cspSourceHash(PAGE_STYLE)]);
+  const library = options.source ?? null;
+  // Found once, at start: a link whose code has moved away stops the server here (SourceLinkError).
+  const links = library === null ? null : sourceLinks(library, sessions);
 
-  /** GET / — greet the user if the session knows them, and show what the server sees. */
+  /**
+   * GET / — Flask: `if 'username' in session: return f'Logged in as {escape(session["username"])}'`.
+   * Greet the user if the session knows them, and show what the server sees.
+   * Why escape: the username is whatever someone typed into the form. Written into the page as it
+   * is, `<script>…</script>` would run in the browser of whoever sees the page (cross-site
+   * scripting). pages.ts escapes every value it did not write itself, as Flask's `escape()` does.
+   */
   function index({ request, session, loaded, origin }: RequestContext): Reply {
     const username = session.get('username');
     const loggedIn = typeof username === 'string';
@@ -102,6 +115,7 @@ export function createDemoApp(options: DemoOptions): Application {
       lifetimeSeconds: cookie.lifetimeSeconds,
       storage: sessions.inspect(loaded),
       data: session.toObject(),
+      source: links,
     }, token);
     return withCookie(htmlReply(200, page), setCookie);
   }
@@ -110,10 +124,16 @@ export function createDemoApp(options: DemoOptions): Application {
   function showLogin({ request, origin }: RequestContext): Reply {
     const { token, setCookie } = csrf.issue(request.headers.cookie, origin.secure);
     const next = new URL(request.url ?? '/', 'http://localhost').searchParams.get('next');
-    return withCookie(htmlReply(200, loginPage({ csrfToken: token, next: localRedirectTarget(next) })), setCookie);
+    return withCookie(htmlReply(200, loginPage({ csrfToken: token, next: localRedirectTarget(next), source: links })), setCookie);
   }
 
-  /** POST /login — remember the user, then redirect so that a reload does not post again. */
+  /**
+   * POST /login — Flask: `session['username'] = request.form['username']`, then
+   * `return redirect(url_for('index'))`.
+   * Why redirect after POST: answering a POST with a page leaves that POST as the browser's last
+   * request, so reloading (or going back) sends the form again. A 303 tells the browser to GET the
+   * index instead: a reload then repeats a harmless GET. The cookie rides on the redirect itself.
+   */
   async function login({ request, session, origin }: RequestContext): Promise<Reply> {
     const form = await readFormBody(request, formLimits);
     // Before anything changes: a post from another site, or without its token, is refused (403).
@@ -130,7 +150,7 @@ export function createDemoApp(options: DemoOptions): Application {
           ? `A username can have at most ${USERNAME_MAX_CHARACTERS} characters.`
           : null;
     if (problem !== null) {
-      return htmlReply(422, loginPage({ message: problem, username, remember, next, csrfToken: form.get(CSRF_FIELD) ?? '' }));
+      return htmlReply(422, loginPage({ message: problem, username, remember, next, csrfToken: form.get(CSRF_FIELD) ?? '', source: links }));
     }
     session.set('username', username);
     session.permanent = remember;
@@ -140,7 +160,8 @@ export function createDemoApp(options: DemoOptions): Application {
   }
 
   /**
-   * GET or POST /logout — forget the user. An emptied session deletes its cookie.
+   * GET or POST /logout — Flask: `session.pop('username', None)`, then redirect to the index.
+   * Forget the user. An emptied session deletes its cookie.
    * GET is kept because Flask's example has it, and it shows why real applications do not: a GET
    * cannot carry a CSRF token, so any page on any site can log the visitor out with `<img src>`.
    */
@@ -156,6 +177,14 @@ export function createDemoApp(options: DemoOptions): Application {
     .post('/login', login)
     .get('/logout', logout)
     .post('/logout', logout);
+
+  // Not in Flask's example: the annotated source, one exact route per module, so that no path
+  // from a URL ever reaches the file system (source.ts).
+  if (library !== null) {
+    router.get('/source', () => htmlReply(200, sourceIndexPage(library.steps, library.modules.filter((module) => !library.steps.some((step) => step.modules.includes(module))))));
+    for (const module of library.modules) router.get(`/source/${module}`, () => htmlReply(200, sourcePage(module, library.page(module))));
+  }
+  const errorReply = (error: unknown): Reply => errorReplyFor(error, library);
 
   return async function application(request: IncomingMessage): Promise<Reply> {
     // 1. Open. A bad cookie is an empty session; only a store that is down fails here (503).
@@ -203,10 +232,17 @@ export interface ConfiguredDemo {
 /**
  * Wires the demo from a `Config`: the session backend SESSION_TYPE names, CSRF tokens signed with
  * the same secret keys (under their own salt), and the application.
+ *
+ * The secret key — Flask: `app.secret_key = b'...'  # Keep this really secret!` Ours comes from
+ * SECRET_KEY (config.ts), never from the code: anyone who has read the code, or the repository it
+ * was committed to, could otherwise sign any session they like and be any user. It must be long
+ * and random (config.ts requires 32 bytes in production): a cookie is an HMAC an attacker can try
+ * keys against offline, as fast as their hardware allows, and only a key that cannot be guessed
+ * makes that hopeless. `npm run new-secret-key` makes one.
  */
 export async function createDemoFromConfig(
   config: Config,
-  options: { now?: () => number; log?: (message: string) => void; formLimits?: FormLimits } = {},
+  options: { now?: () => number; log?: (message: string) => void; formLimits?: FormLimits; source?: SourceLibrary | null } = {},
 ): Promise<ConfiguredDemo> {
   const secrets = [config.secretKey, ...config.secretKeyFallbacks];
   const clock = options.now === undefined ? {} : { now: options.now };
@@ -225,12 +261,28 @@ export async function createDemoFromConfig(
     csrf,
     trustProxy: config.trustProxy,
     formLimits: options.formLimits ?? config.limits.form,
+    // The sources beside this build (the package ships src/); without them, no /source pages.
+    source: options.source === undefined ? SourceLibrary.load() : options.source,
   });
   return { application, store: backend.store, close: () => backend.close() };
 }
 
-/** An expected failure as a page; anything else is a bug, and goes on to become a 500. */
-function errorReply(error: unknown): Reply {
+/**
+ * An expected failure as a page, linking the line of the check that raised it when the sources
+ * are at hand; anything else is a bug, and goes on to become a 500.
+ */
+function errorReplyFor(error: unknown, library: SourceLibrary | null): Reply {
   if (!(error instanceof HttpError)) throw error;
-  return htmlReply(error.status, errorPage(error.status, error.message), { ...error.headers, 'cache-control': 'no-store' });
+  return htmlReply(error.status, errorPage(error.status, error.message, library?.locate(error) ?? null), { ...error.headers, 'cache-control': 'no-store' });
+}
+
+/** The lines the demo's pages point at, found by their code (see SourceLinks in pages.ts). */
+function sourceLinks(library: SourceLibrary, sessions: SessionInterface): SourceLinks {
+  const serverSide = sessions instanceof ServerSessionInterface;
+  return {
+    setCookie: library.link('http/cookie.ts', 'export function serializeSetCookie('),
+    volatileOrPermanent: library.link('session/session-cookie.ts', 'maxAge: permanent ?'),
+    whenToSend: serverSide ? library.link('session/server-session.ts', 'async #save(') : library.link('session/cookie-session.ts', '#setCookieFor({'),
+    formParser: library.link('http/form.ts', 'export function parseUrlencoded('),
+  };
 }

@@ -20,7 +20,7 @@
  *
  * Not here: templates, JavaScript. The pages work with scripts off.
  *
- * Read next: app.ts, which decides which page to show.
+ * Read next: annotate.ts, which renders the source pages these link into; then app.ts.
  */
 import { escapeHtml, formatSeconds, type IncomingCookie, type JsonValue, type SessionInspection } from '../index.js';
 
@@ -55,9 +55,18 @@ export const PAGE_STYLE = `
   th { width: 11rem; font-weight: 600; } pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
   .note { color: #555; font-size: .95rem; } .error { color: #a00; font-weight: 600; }
   form.inline { display: inline; } button { font: inherit; }
-  label { display: block; margin: .6rem 0; } input[type=text] { font: inherit; width: 20rem; max-width: 100%; }`;
+  label { display: block; margin: .6rem 0; } input[type=text] { font: inherit; width: 20rem; max-width: 100%; }
+  .code-link { font-size: .85rem; } nav { margin-top: 2.5rem; font-size: .9rem; color: #555; }
+  body.wide { max-width: 92rem; } ol.reading li { margin: .5rem 0; }
+  .chunk { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 1.5rem; border-top: 1px solid #eee; padding: .3rem 0; }
+  .prose { font-size: .95rem; } .prose p { margin: .35rem 0; } .prose pre { font-size: .85rem; } a.lines { font-size: .75rem; color: #888; }
+  pre.code { margin: 0; background: #f8f8f8; font-size: .82rem; line-height: 1.45; white-space: pre; word-break: normal; padding: .3rem 0; }
+  pre.code .line { display: block; } pre.code .line:target { background: #fff0a8; }
+  pre.code .line a { display: inline-block; width: 3rem; padding-right: .8rem; text-align: right; color: #999; text-decoration: none; }
+  @media (max-width: 60rem) { .chunk { grid-template-columns: minmax(0, 1fr); } }`;
 
-function page(title: string, body: Html): string {
+/** A whole document. `wide` gives the source view room for two columns. */
+function page(title: string, body: Html, wide = false): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -66,12 +75,33 @@ function page(title: string, body: Html): string {
 <title>${title} · Scratchpad</title>
 <style>${new Html(PAGE_STYLE)}</style>
 </head>
-<body>
+<body${wide ? html` class="wide"` : html``}>
 ${body}
 </body>
 </html>
 `.value;
 }
+
+/**
+ * Where the demo's pages point into the annotated source (source.ts finds each line by its code,
+ * so the links follow the code when it moves). Absent when the server runs without its sources.
+ */
+export interface SourceLinks {
+  /** The function that writes a `Set-Cookie` header. */
+  readonly setCookie: string;
+  /** The line that gives a permanent cookie `Max-Age` and a volatile one none. */
+  readonly volatileOrPermanent: string;
+  /** Where the session layer decides whether this response sends a cookie at all. */
+  readonly whenToSend: string;
+  /** The parser that read the login form. */
+  readonly formParser: string;
+}
+
+function codeLink(href: string, text: string): Html {
+  return html`<a class="code-link" href="${href}">${text}</a>`;
+}
+
+const SOURCE_NAV = html`<nav>How does this work? <a href="/source">Read the source</a>, in the order it is meant to be read.</nav>`;
 
 /** What the inspector shows: everything here is read by the server from this request. */
 export interface InspectorView {
@@ -82,6 +112,8 @@ export interface InspectorView {
   /** Where the session is kept, and when the browser will drop the cookie. */
   readonly storage: SessionInspection;
   readonly data: Readonly<Record<string, JsonValue>>;
+  /** Links to the code behind the inspector's rows; omitted without the source view. */
+  readonly source?: SourceLinks | null;
 }
 
 /** The index page; `csrfToken` goes into the log-out form. */
@@ -94,7 +126,8 @@ export function indexPage(username: string | null, inspector: InspectorView, csr
 <span class="note">(or <a href="/logout">GET /logout</a>, as in Flask's example)</span>`;
   return page('Home', html`<h1>Scratchpad</h1>
 ${greeting}
-${inspectorSection(inspector)}`);
+${inspectorSection(inspector)}
+${inspector.source ? SOURCE_NAV : html``}`);
 }
 
 function inspectorSection(view: InspectorView): Html {
@@ -115,6 +148,10 @@ function inspectorSection(view: InspectorView): Html {
   const kind = view.permanent
     ? html`<strong>permanent</strong>: <code>Max-Age=${view.lifetimeSeconds}</code> (${formatSeconds(view.lifetimeSeconds)}), so the browser keeps it until ${storage.cookieExpiry?.toUTCString() ?? 'its lifetime ends'}, across restarts`
     : html`<strong>volatile</strong>: no <code>Max-Age</code> or <code>Expires</code>, so the browser drops it when it closes (and the server refuses it after ${formatSeconds(view.lifetimeSeconds)} in any case)`;
+  const source = view.source;
+  const code = source
+    ? html`<tr><th>The code</th><td>${codeLink(source.whenToSend, 'when a response sends the cookie')} &middot; ${codeLink(source.volatileOrPermanent, 'volatile or permanent: the line that decides')} &middot; ${codeLink(source.setCookie, 'how the Set-Cookie header is written')}</td></tr>`
+    : html``;
   return html`<h2>What the server sees</h2>
 <table>
 <tr><th>Session cookie</th><td>${received}</td></tr>
@@ -122,6 +159,7 @@ ${signed}
 <tr><th>Data kept</th><td>${stored}</td></tr>
 <tr><th>Kind</th><td>${kind}</td></tr>
 <tr><th>Decoded data</th><td><pre>${JSON.stringify(view.data, null, 2)}</pre></td></tr>
+${code}
 </table>
 <p class="note">A <em>volatile</em> session lives in a cookie without an expiry date: the browser forgets it when it closes.
 Tick &ldquo;Remember me&rdquo; to make it <em>permanent</em>: the cookie then carries <code>Max-Age</code> and survives restarts for ${formatSeconds(view.lifetimeSeconds)}.</p>
@@ -136,6 +174,8 @@ export interface LoginForm {
   readonly remember?: boolean;
   /** A local path to go to after login. */
   readonly next?: string;
+  /** Links into the source view; omitted without it. */
+  readonly source?: SourceLinks | null;
 }
 
 export function loginPage(form: LoginForm): string {
@@ -151,11 +191,43 @@ ${message}
 <button type="submit">Log in</button>
 </form>
 <p class="note">Without &ldquo;Remember me&rdquo; the session is volatile: it ends when the browser closes. With it, the session is permanent.</p>
-<p><a href="/">Back</a></p>`);
+${form.source ? html`<p class="note">When you press the button, the browser sends the form as <code>application/x-www-form-urlencoded</code>; ${codeLink(form.source.formParser, 'this is the parser that reads it')}.</p>` : html``}
+<p><a href="/">Back</a></p>
+${form.source ? SOURCE_NAV : html``}`);
 }
 
-export function errorPage(status: number, message: string): string {
+/** `raisedAt`: a link to the line of the check that refused the request, when it is known. */
+export function errorPage(status: number, message: string, raisedAt: string | null = null): string {
   return page(`Error ${status}`, html`<h1>Error ${status}</h1>
 <p>${message}</p>
+${raisedAt === null ? html`` : html`<p class="note">${codeLink(raisedAt, 'The check that refused this request')}, in the annotated source.</p>`}
 <p><a href="/">Back to the start page</a></p>`);
+}
+
+/** GET /source: the modules in reading order, one line each on what the step teaches. */
+export function sourceIndexPage(steps: readonly { number: number; modules: readonly string[]; teaches: string }[], others: readonly string[]): string {
+  const items = steps.map(
+    (step) => html`<li value="${step.number}">${step.modules.map((module, index) => html`${index === 0 ? '' : ', '}<a href="/source/${module}"><code>${module}</code></a>`)}: ${markdownCode(step.teaches)}</li>`,
+  );
+  const rest = others.map((module, index) => html`${index === 0 ? '' : ', '}<a href="/source/${module}"><code>${module}</code></a>`);
+  return page('Source', html`<h1>Read the source</h1>
+<p>Scratchpad is written to be read, bottom-up, in this order (the order of <code>src/README.md</code>). Each module opens with what it is, why it exists, the spec it follows, what it leaves out, and what to read next; its comments then tell the story beside the code. Every line is numbered: link one with <code>#L42</code>.</p>
+<ol class="reading">
+${items}
+</ol>
+${others.length === 0 ? html`` : html`<p>Also: ${rest}.</p>`}
+<p><a href="/">Back to the demo</a></p>`);
+}
+
+/** GET /source/<module>: `annotated` is annotate.ts's output, escaped there. */
+export function sourcePage(module: string, annotated: string): string {
+  return page(module, html`<p><a href="/source">&larr; Reading order</a> &middot; <a href="/">The demo</a></p>
+<h1><code>src/${module}</code></h1>
+${new Html(annotated)}
+<p><a href="/source">&larr; Reading order</a></p>`, true);
+}
+
+/** The README's text is ours, but escaped all the same; only `code` spans become markup. */
+function markdownCode(text: string): Html {
+  return new Html(escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>'));
 }

@@ -30,10 +30,13 @@ export interface Route<Context> {
 }
 
 export class Router<Context> {
-  readonly #routes: Route<Context>[] = [];
+  /** Routes grouped by path: a lookup per request, however many pages there are (the demo has ~50). */
+  readonly #routes = new Map<string, Route<Context>[]>();
 
   add(method: string, path: string, handler: Handler<Context>): this {
-    this.#routes.push({ method: method.toUpperCase(), path, handler });
+    const routes = this.#routes.get(path) ?? [];
+    routes.push({ method: method.toUpperCase(), path, handler });
+    this.#routes.set(path, routes);
     return this;
   }
 
@@ -47,8 +50,8 @@ export class Router<Context> {
 
   /** Finds the handler for a request, or throws `HttpError` 404 / 405 (with `Allow`). */
   match(method: string, path: string): Handler<Context> {
-    const routesForPath = this.#routes.filter((route) => route.path === path);
-    if (routesForPath.length === 0) throw new HttpError(404, `there is no page at ${path}`);
+    const routesForPath = this.#routes.get(path);
+    if (routesForPath === undefined) throw new HttpError(404, `there is no page at ${path}`);
 
     const exact = routesForPath.find((route) => route.method === method);
     if (exact !== undefined) return exact.handler;

@@ -2,9 +2,6 @@
  * Flask's session cookie, read and written exactly as Flask does, so that a Flask app and a
  * Scratchpad server behind one domain share their users' logins.
  *
- * Why: to move a Flask app to Node route by route, or run both behind one domain, without logging
- * anybody out; and because speaking Flask's cookie is the best proof of having understood it.
- *
  * What: `FlaskCookieCodec`, the `SessionCookieCodec` used with SESSION_COOKIE_FORMAT=flask. It
  * speaks Flask's `SecureCookieSessionInterface`, which is itsdangerous' `URLSafeTimedSerializer`
  * with salt "cookie-session", HMAC key derivation and SHA-1. A Flask cookie looks like
@@ -46,6 +43,9 @@
  * zlib may pick other (equally valid) compressed bytes than Python's zlib; Flask reads both the same.
  * Flask's cookie binds neither the cookie name (a value moves between Flask cookies of one key) nor a
  * login time, so SESSION_ABSOLUTE_LIFETIME cannot be enforced in this format.
+ *
+ * Why: to move a Flask app to Node route by route, or run both behind one domain, without logging
+ * anybody out; and because speaking Flask's cookie is the best proof of having understood it.
  *
  * Spec: Flask `sessions.py` (SecureCookieSessionInterface) and `json/tag.py` (TaggedJSONSerializer);
  * itsdangerous `url_safe.py`, `timed.py`, `signer.py`; RFC 2104 (HMAC), RFC 1950 (zlib).

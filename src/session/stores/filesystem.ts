@@ -4,7 +4,8 @@
  * What: a `SessionStore` keeping each record in `<SESSION_FILE_DIR>/<id>.json`. Sessions survive a
  * restart, and several server processes on one machine can share the directory.
  *
- * Why, and the three techniques a reader should take away:
+ * Why: a file is easy to write and easy to corrupt; three techniques make it safe, and they are
+ * what a reader should take away:
  * - **Atomic replacement.** Writing a file in place can be interrupted (crash, `kill -9`, full disk)
  *   and leave half a session. Instead each write goes to a new temporary file, which is flushed to
  *   disk (`fsync`) and then `rename`d over the old one. POSIX rename is atomic: a reader sees the

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { annotate, proseLines } from '../../src/demo/annotate.js';
+import { parseReadingOrder, SourceLibrary, SourceLinkError } from '../../src/demo/source.js';
+import { HttpError } from '../../src/http/http-error.js';
+import { Router } from '../../src/http/router.js';
+
+const library = SourceLibrary.load()!;
+
+test('SourceLibrary.load() finds src/ beside package.json, with every TypeScript module in it', () => {
+  assert.ok(library !== null);
+  for (const module of ['http/cookie.ts', 'session/stores/redis.ts', 'demo/annotate.ts', 'index.ts', 'server.ts']) {
+    assert.ok(library.modules.includes(module), module);
+  }
+  assert.ok(library.modules.every((module) => module.endsWith('.ts') && !module.startsWith('/') && !module.includes('..')));
+});
+
+test('SourceLibrary.load() returns null where there are no sources', () => {
+  assert.equal(SourceLibrary.load(null), null);
+  assert.equal(SourceLibrary.load(mkdtempSync(join(tmpdir(), 'no-sources-'))), null);
+});
+
+// The docs cannot drift from the code: these two tests fail as soon as a module is added without
+// its place in the reading order, or without the header every module opens with.
+test('src/README.md lists every module in its reading order, and only modules that exist', () => {
+  const listed = library.steps.flatMap((step) => step.modules);
+  const unlisted = library.modules.filter((module) => !listed.includes(module) && module !== 'index.ts');
+  assert.deepEqual(unlisted, [], 'modules missing from the reading order in src/README.md');
+  assert.deepEqual(listed.filter((module) => !library.modules.includes(module)), [], 'listed modules that do not exist');
+  assert.equal(new Set(listed).size, listed.length, 'a module listed twice');
+  assert.deepEqual(library.steps.map((step) => step.number), library.steps.map((_, index) => index + 1), 'steps numbered 1, 2, 3, ...');
+  assert.ok(library.steps.every((step) => /After (it|them), /.test(step.teaches)), 'every step says what the reader understands after it');
+});
+
+const HEADER_PARTS = ['What:', 'Why:', 'Spec:', 'Not here:', 'Read next:'];
+for (const module of library.modules) {
+  test(`src/${module} opens with the header shape: ${HEADER_PARTS.join(' ')}`, () => {
+    const [first] = annotate(library.text(module)!);
+    assert.ok(first !== undefined && first.comment[0]?.number === 1, 'the file starts with its header comment');
+    const prose = proseLines(first.comment);
+    const positions = HEADER_PARTS.map((part) => prose.findIndex((line) => line.startsWith(part)));
+    assert.ok(positions.every((position) => position !== -1), `missing: ${HEADER_PARTS.filter((_, index) => positions[index] === -1).join(', ')}`);
+    assert.deepEqual([...positions].sort((a, b) => a - b), positions, 'in this order');
+    assert.ok(prose[1]!.trim().length > 0, 'a one-line summary comes first');
+  });
+}
+
+test('every module renders without losing a line of code', () => {
+  for (const module of library.modules) {
+    const text = library.text(module)!;
+    const html = library.page(module);
+    const lines = text.replace(/\n$/, '').split('\n');
+    for (const section of annotate(text)) {
+      for (const { number, text: code } of section.code) {
+        assert.ok(html.includes(`id="L${number}"`), `${module}:${number} has no anchor`);
+        assert.equal(code, lines[number - 1]);
+      }
+    }
+    assert.equal(library.page(module), html, 'rendered once and kept');
+  }
+});
+
+test('link() points at the first line containing the code, and fails loudly when the code is gone', () => {
+  const link = library.link('session/session-cookie.ts', 'maxAge: permanent ?');
+  const line = Number(/#L(\d+)$/.exec(link)![1]);
+  assert.match(link, /^\/source\/session\/session-cookie\.ts#L\d+$/);
+  assert.match(library.text('session/session-cookie.ts')!.split('\n')[line - 1]!, /maxAge: permanent \?/);
+  assert.throws(() => library.link('session/session-cookie.ts', 'code that is not there'), SourceLinkError);
+  assert.throws(() => library.link('no/such/module.ts', 'x'), SourceLinkError);
+  assert.throws(() => library.page('../package.json'), SourceLinkError);
+});
+
+test('locate() maps an error back to the TypeScript line that threw it', () => {
+  let thrown: unknown;
+  try {
+    new Router().match('GET', '/nowhere');
+  } catch (error) {
+    thrown = error;
+  }
+  const link = library.locate(thrown as HttpError)!;
+  assert.match(link, /^\/source\/http\/router\.ts#L\d+$/);
+  const line = Number(/#L(\d+)$/.exec(link)![1]);
+  assert.match(library.text('http/router.ts')!.split('\n')[line - 1]!, /throw new HttpError\(404/);
+});
+
+test('locate() gives null for an error raised outside the library, or without a stack', () => {
+  assert.equal(library.locate(new HttpError(400, 'made in a test')), null);
+  const bare = new HttpError(400, 'no stack');
+  bare.stack = undefined;
+  assert.equal(library.locate(bare), null);
+});
+
+const readingOrderCases: readonly { name: string; markdown: string; want: ReturnType<typeof parseReadingOrder> }[] = [
+  {
+    name: 'one module',
+    markdown: '1. [`a.ts`](a.ts): the first step. After it, you know a.',
+    want: [{ number: 1, modules: ['a.ts'], teaches: 'the first step. After it, you know a.' }],
+  },
+  {
+    name: 'several modules in one step',
+    markdown: '2. [`x/b.ts`](x/b.ts) and [`x/c.ts`](x/c.ts): two at once.',
+    want: [{ number: 2, modules: ['x/b.ts', 'x/c.ts'], teaches: 'two at once.' }],
+  },
+  { name: 'prose and unnumbered links are not steps', markdown: '# Reading order\n\nIntro [`index.ts`](index.ts).\n- [`y.ts`](y.ts)', want: [] },
+  { name: 'a numbered line without a module link', markdown: '3. just text', want: [] },
+];
+for (const { name, markdown, want } of readingOrderCases) {
+  test(`parseReadingOrder(): ${name}`, () => {
+    assert.deepEqual(parseReadingOrder(markdown), want);
+  });
+}
