@@ -136,7 +136,9 @@ function inline(text: string): string {
 }
 
 function renderCode(code: readonly SourceLine[]): string {
-  return code.map(({ number, text }) => `<span class="line" id="L${number}"><a href="#L${number}">${number}</a>${escapeHtml(text)}</span>`).join('\n');
+  // No newline between lines: each is a block of its own, and a newline inside <pre> would add a
+  // blank line after each.
+  return code.map(({ number, text }) => `<span class="line" id="L${number}"><a href="#L${number}">${number}</a>${escapeHtml(text)}</span>`).join('');
 }
 
 /**

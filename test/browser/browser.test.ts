@@ -130,4 +130,18 @@ describe('in headless Chromium', { skip }, () => {
     writeFileSync(join(directory, 'index.png'), index);
     writeFileSync(join(directory, 'login.png'), login);
   });
+
+  test('8. from the inspector, one click opens the annotated source at the line that decides volatile or permanent', async () => {
+    await page.goto(permanentServer.url);
+    await page.navigateBy(`[...document.querySelectorAll('a')].find((a) => a.textContent.startsWith('volatile or permanent')).click()`);
+    assert.match(await page.evaluate<string>('location.pathname'), /^\/source\/session\/session-cookie\.ts$/);
+    // The linked line is the :target, and it is the code that decides.
+    assert.match(await page.evaluate<string>(`document.querySelector('.line:target').textContent`), /maxAge: permanent \?/);
+    // Styled (the CSP lets the page's one style block through): prose and code side by side.
+    assert.equal(await page.evaluate<string>(`getComputedStyle(document.querySelector('.chunk')).display`), 'grid');
+    assert.equal(await page.evaluate<number>('document.scripts.length'), 0);
+    const png = await page.screenshot();
+    const directory = process.env['SCREENSHOT_DIR'];
+    if (directory !== undefined && directory !== '') writeFileSync(join(directory, 'source.png'), png);
+  });
 });

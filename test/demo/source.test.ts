@@ -112,3 +112,13 @@ for (const { name, markdown, want } of readingOrderCases) {
     assert.deepEqual(parseReadingOrder(markdown), want);
   });
 }
+
+test('every /source link in the READMEs names a module that exists', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const links = [...readme.matchAll(/http:\/\/127\.0\.0\.1:5000\/source\/([\w./-]+\.ts)/g)].map((match) => match[1]!);
+  assert.ok(links.length >= 10, `only ${links.length} annotated links in README.md`);
+  assert.deepEqual(links.filter((module) => !library.modules.includes(module)), []);
+});

@@ -18,7 +18,7 @@ async function lineBehind(link: string): Promise<string> {
   const response = await get(`${server.url}${path}`);
   assert.equal(response.status, 200, link);
   const page = await response.text();
-  const shown = new RegExp(`<span class="line" id="${anchor}"><a href="#${anchor}">\\d+</a>(.*)</span>`).exec(page);
+  const shown = new RegExp(`<span class="line" id="${anchor}"><a href="#${anchor}">\\d+</a>(.*?)</span>`).exec(page);
   assert.ok(shown !== null, `${link}: no such code line on the page`);
   return shown[1]!.replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 }
