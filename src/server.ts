@@ -67,12 +67,10 @@ async function serve(config: Config): Promise<void> {
   // Workers of a cluster that all listen on one port share it: the primary accepts connections and
   // hands them out in turn, so even PORT=0 gives every worker the same (random) port.
   server.listen(config.port, config.host, () => {
-    if (!speaks) return;
+    // In a cluster, the primary announces the address once every worker listens (supervise()).
+    if (!cluster.isPrimary) return;
     const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const workers = config.workers > 1 ? ` with ${config.workers} workers` : '';
-    console.log(`Scratchpad listening on ${config.tls === null ? 'http' : 'https'}://${host}:${port}/${workers} (Ctrl-C to stop)`);
+    announce(config, typeof address === 'object' && address !== null ? address.port : config.port);
   });
 
   let stopping = false;
@@ -90,6 +88,13 @@ async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** The start-up line, which scripts (and the tests) wait for. */
+function announce(config: Config, port: number): void {
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const workers = config.workers > 1 ? ` with ${config.workers} workers` : '';
+  console.log(`Scratchpad listening on ${config.tls === null ? 'http' : 'https'}://${host}:${port}/${workers} (Ctrl-C to stop)`);
+}
+
 /**
  * The primary of a cluster: forks WORKERS workers, passes a stop signal on to them, and exits once
  * they all have (0 if every one finished its requests). A worker that dies later is replaced; one
@@ -100,7 +105,11 @@ function supervise(config: Config): void {
   let stopping = false;
   let listening = 0;
   let exitCode = 0;
-  cluster.on('listening', () => (listening += 1));
+  cluster.on('listening', (_worker, address) => {
+    listening += 1;
+    // The start-up line means "ready": only once the whole cluster can take requests.
+    if (listening === config.workers) announce(config, address.port);
+  });
   cluster.on('exit', (worker, code, signal) => {
     if (code !== 0 && code !== null) exitCode = code;
     if (!stopping && listening >= config.workers) {
