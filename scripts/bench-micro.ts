@@ -16,9 +16,7 @@ import {
   escapeHtml,
   htmlReply,
   loadConfig,
-  MemorySessionStore,
   NativeCookieCodec,
-  newSessionId,
   openSessionBackend,
   parseCookieHeader,
   parseUrlencoded,
@@ -26,6 +24,7 @@ import {
   Signer,
   type SessionInterface,
 } from '../src/index.js';
+import { memoryStoreBytesPerSession } from './memory-store-heap.js';
 
 const MILLISECONDS = Number(process.env['MICRO_MS'] ?? 400);
 const SECRET = 'benchmark-secret-key-of-at-least-32-bytes';
@@ -154,22 +153,8 @@ for (const bytes of [100, 500, 1000, 2000, 2800, 3500]) {
 }
 await memory.close();
 
-// --- Memory store: heap per session beyond the data itself, after a full GC.
-function heapUsedAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with node --expose-gc (npm run bench:micro does)');
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
+// --- Memory store: heap per session, data included.
 console.log('\nmemory store: heap per session (username of 10 characters; data itself ≈ 40 bytes as JS strings)');
 for (const count of [10_000, 100_000, 1_000_000]) {
-  const before = heapUsedAfterGc();
-  const store = new MemorySessionStore({ maxEntries: count, sweepIntervalMs: 0 });
-  for (let index = 0; index < count; index += 1) {
-    void store.set(newSessionId().toString('base64url'), { data: { username: `user${String(index).padStart(6, '0')}` }, permanent: false, version: 1, createdAt: 0 }, 3600, null);
-  }
-  const bytes = (heapUsedAfterGc() - before) / count;
-  console.log(`${count.toLocaleString('en').padStart(10)} sessions: ${bytes.toFixed(0)} bytes each`);
-  await store.close();
+  console.log(`${count.toLocaleString('en').padStart(10)} sessions: ${(await memoryStoreBytesPerSession(count)).toFixed(0)} bytes each`);
 }

@@ -15,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemorySessionStore, newSessionId } from '../src/index.js';
+import { memoryStoreBytesPerSession } from './memory-store-heap.js';
 import { hasTool, runLoad, startBenchRedis, type LoadResult } from './load.js';
 
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
@@ -61,21 +61,6 @@ async function measure(name: string, env: Record<string, string>): Promise<LoadR
   }
 }
 
-function memoryStoreBytesPerSession(count: number): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with node --expose-gc');
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const store = new MemorySessionStore({ maxEntries: count, sweepIntervalMs: 0 });
-  for (let index = 0; index < count; index += 1) {
-    void store.set(newSessionId().toString('base64url'), { data: { username: `user-${index}` }, permanent: false, version: 1, createdAt: 0 }, 3600, null);
-  }
-  gc();
-  const bytes = (process.memoryUsage().heapUsed - before) / count;
-  void store.close();
-  return bytes;
-}
-
 const redis = await startBenchRedis();
 const directory = join(mkdtempSync(join(tmpdir(), 'bench-fs-')), 'sessions');
 const rows = [await measure('cookie (baseline)', { SESSION_TYPE: 'cookie' }), await measure('memory', { SESSION_TYPE: 'memory' })];
@@ -92,4 +77,4 @@ for (const row of rows) {
   );
 }
 if (redis === null) console.log('redis: skipped, redis-server is not installed');
-console.log(`memory store: ${memoryStoreBytesPerSession(100_000).toFixed(0)} bytes of heap per session at 100,000 sessions`);
+console.log(`memory store: ${(await memoryStoreBytesPerSession(100_000)).toFixed(0)} bytes of heap per session at 100,000 sessions`);

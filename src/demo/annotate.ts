@@ -87,8 +87,9 @@ export function proseLines(comment: readonly SourceLine[]): string[] {
 }
 
 /**
- * Prose as HTML: blank lines separate paragraphs; lines starting with `- ` are list items; a
- * paragraph whose lines are all indented (an example in a comment) stays preformatted.
+ * Prose as HTML: blank lines separate blocks; a block whose lines are all indented (an example in
+ * a comment) stays preformatted; otherwise lines starting with `- ` open list items (indented lines
+ * after one continue it) and other lines run together into paragraphs.
  */
 function renderProse(comment: readonly SourceLine[]): string {
   const blocks: string[][] = [[]];
@@ -98,40 +99,38 @@ function renderProse(comment: readonly SourceLine[]): string {
   }
   return blocks
     .filter((block) => block.length > 0)
-    .map((block) => {
-      if (block.every((line) => /^\s{2,}/.test(line))) return `<pre>${escapeHtml(block.join('\n'))}</pre>`;
-      // Continuation lines of a list item are indented; they join the item above them.
-      const items: string[] = [];
-      let paragraph: string[] = [];
-      const out: string[] = [];
-      const flush = () => {
-        if (paragraph.length > 0) out.push(`<p>${inline(paragraph.join(' '))}</p>`);
-        if (items.length > 0) out.push(`<ul>${items.map((item) => `<li>${inline(item)}</li>`).join('')}</ul>`);
-        paragraph = [];
-        items.length = 0;
-      };
-      for (const line of block) {
-        if (/^\s*- /.test(line)) {
-          if (paragraph.length > 0) {
-            out.push(`<p>${inline(paragraph.join(' '))}</p>`);
-            paragraph = [];
-          }
-          items.push(line.replace(/^\s*- /, ''));
-        } else if (items.length > 0 && /^\s/.test(line)) {
-          items[items.length - 1] += ` ${line.trim()}`;
-        } else {
-          if (items.length > 0) flush();
-          paragraph.push(line.trim());
-        }
-      }
-      flush();
-      return out.join('\n');
-    })
+    .map((block) => (block.every((line) => /^\s{2,}/.test(line)) ? `<pre>${escapeHtml(block.join('\n'))}</pre>` : renderBlock(block)))
     .join('\n');
 }
 
-/** Escapes, then turns `backticked` spans into `<code>`. Escaping first means the markup is ours. */
-function inline(text: string): string {
+/** One block of prose: runs of list items become `<ul>`, runs of other lines `<p>`. */
+function renderBlock(block: readonly string[]): string {
+  // Group the lines: each group is a paragraph (one string) or a list (several items).
+  const groups: { kind: 'p' | 'ul'; parts: string[] }[] = [];
+  for (const line of block) {
+    const last = groups.at(-1);
+    if (/^\s*- /.test(line)) {
+      const item = line.replace(/^\s*- /, '');
+      if (last?.kind === 'ul') last.parts.push(item);
+      else groups.push({ kind: 'ul', parts: [item] });
+    } else if (last?.kind === 'ul' && /^\s/.test(line)) {
+      last.parts[last.parts.length - 1] += ` ${line.trim()}`;
+    } else if (last?.kind === 'p') {
+      last.parts[0] += ` ${line.trim()}`;
+    } else {
+      groups.push({ kind: 'p', parts: [line.trim()] });
+    }
+  }
+  return groups
+    .map((group) => (group.kind === 'p' ? `<p>${inline(group.parts[0]!)}</p>` : `<ul>${group.parts.map((item) => `<li>${inline(item)}</li>`).join('')}</ul>`))
+    .join('\n');
+}
+
+/**
+ * Escapes, then turns `backticked` spans into `<code>`: the only markup our prose uses (comments
+ * here, the steps of src/README.md on the reading-order page). Escaping first means the markup is ours.
+ */
+export function inline(text: string): string {
   return escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 

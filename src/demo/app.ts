@@ -181,7 +181,10 @@ export function createDemoApp(options: DemoOptions): Application {
   // Not in Flask's example: the annotated source, one exact route per module, so that no path
   // from a URL ever reaches the file system (source.ts).
   if (library !== null) {
-    router.get('/source', () => htmlReply(200, sourceIndexPage(library.steps, library.modules.filter((module) => !library.steps.some((step) => step.modules.includes(module))))));
+    // The reading order, and after it the modules it does not number (index.ts): the same page for everyone.
+    const listed = new Set(library.steps.flatMap((step) => step.modules));
+    const readingOrder = sourceIndexPage(library.steps, library.modules.filter((module) => !listed.has(module)));
+    router.get('/source', () => htmlReply(200, readingOrder));
     for (const module of library.modules) router.get(`/source/${module}`, () => htmlReply(200, sourcePage(module, library.page(module))));
   }
   const errorReply = (error: unknown): Reply => errorReplyFor(error, library);

@@ -9,7 +9,7 @@
  * or permanent, when it expires, and the decoded data, which makes the point that a signed
  * cookie is readable by its holder.
  *
- * Every value that did not come from this file goes through `escapeHtml()` (the `text` tag below),
+ * Every value that did not come from this file goes through `escapeHtml()` (the `html` tag below),
  * including data we think we control: the session's own JSON holds what a user typed.
  *
  * The fixed text is kept within Latin-1 (typographic quotes are written `&ldquo;`, not “): V8 then
@@ -20,9 +20,11 @@
  *
  * Not here: templates, JavaScript. The pages work with scripts off.
  *
- * Read next: annotate.ts, which renders the source pages these link into; then app.ts.
+ * Read next: app.ts, which decides which page to show.
  */
 import { escapeHtml, formatSeconds, type IncomingCookie, type JsonValue, type SessionInspection } from '../index.js';
+import { inline } from './annotate.js';
+import type { ReadingStep } from './source.js';
 
 /** Escaped HTML: the only thing these functions concatenate. */
 class Html {
@@ -205,9 +207,9 @@ ${raisedAt === null ? html`` : html`<p class="note">${codeLink(raisedAt, 'The ch
 }
 
 /** GET /source: the modules in reading order, one line each on what the step teaches. */
-export function sourceIndexPage(steps: readonly { number: number; modules: readonly string[]; teaches: string }[], others: readonly string[]): string {
+export function sourceIndexPage(steps: readonly ReadingStep[], others: readonly string[]): string {
   const items = steps.map(
-    (step) => html`<li value="${step.number}">${step.modules.map((module, index) => html`${index === 0 ? '' : ', '}<a href="/source/${module}"><code>${module}</code></a>`)}: ${markdownCode(step.teaches)}</li>`,
+    (step) => html`<li value="${step.number}">${step.modules.map((module, index) => html`${index === 0 ? '' : ', '}<a href="/source/${module}"><code>${module}</code></a>`)}: ${new Html(inline(step.teaches))}</li>`,
   );
   const rest = others.map((module, index) => html`${index === 0 ? '' : ', '}<a href="/source/${module}"><code>${module}</code></a>`);
   return page('Source', html`<h1>Read the source</h1>
@@ -225,9 +227,4 @@ export function sourcePage(module: string, annotated: string): string {
 <h1><code>src/${module}</code></h1>
 ${new Html(annotated)}
 <p><a href="/source">&larr; Reading order</a></p>`, true);
-}
-
-/** The README's text is ours, but escaped all the same; only `code` spans become markup. */
-function markdownCode(text: string): Html {
-  return new Html(escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>'));
 }

@@ -22,7 +22,8 @@
  *
  * Not here: the stores (stores/), the configuration (../config.ts).
  *
- * Read next: ../demo/pages.ts, then ../demo/app.ts, where three routes use a session without knowing where it lives.
+ * Read next: the demo: ../demo/annotate.ts and source.ts (the source view its pages link into),
+ * pages.ts, then app.ts, where three routes use a session without knowing where it lives.
  */
 import { Sealer } from '../signing/sealer.js';
 import { Signer } from '../signing/signer.js';

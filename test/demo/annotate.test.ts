@@ -70,3 +70,41 @@ test('renderAnnotatedSource() turns "- " lines into a list and indented examples
   assert.match(html, /<p>Intro\.<\/p>\n<ul><li>first item continued<\/li><li>second<\/li><\/ul>/);
   assert.match(html, /<pre>    example\(\)<\/pre>/);
 });
+
+test('annotate() calls a line prose only where TypeScript itself sees nothing but comments (every src/ module)', async () => {
+  // The classifier reads lines, not tokens; TypeScript's own scanner (a devDependency) is the
+  // judge: no line shown as prose may hold a token of code, or the page would hide code.
+  const ts = (await import('typescript')).default;
+  const { SourceLibrary } = await import('../../src/demo/source.js');
+  const library = SourceLibrary.load()!;
+  for (const module of library.modules) {
+    const text = library.text(module)!;
+    const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
+    const file = ts.createSourceFile(module, text, ts.ScriptTarget.Latest);
+    const codeLines = new Set<number>();
+    const trivia = new Set([ts.SyntaxKind.SingleLineCommentTrivia, ts.SyntaxKind.MultiLineCommentTrivia, ts.SyntaxKind.WhitespaceTrivia, ts.SyntaxKind.NewLineTrivia]);
+    // Template literals and regular expressions need the parser's context: a `}` closes a template
+    // substitution only when one is open, and a `/` starts a regular expression only where a value
+    // is expected (not after a name, a literal or a closing bracket).
+    const braces: ('brace' | 'template')[] = [];
+    const valueEnds = new Set([ts.SyntaxKind.Identifier, ts.SyntaxKind.NumericLiteral, ts.SyntaxKind.StringLiteral, ts.SyntaxKind.CloseParenToken, ts.SyntaxKind.CloseBracketToken, ts.SyntaxKind.CloseBraceToken, ts.SyntaxKind.ThisKeyword, ts.SyntaxKind.NoSubstitutionTemplateLiteral, ts.SyntaxKind.TemplateTail]);
+    let previous = ts.SyntaxKind.Unknown;
+    for (let kind = scanner.scan(); kind !== ts.SyntaxKind.EndOfFileToken; kind = scanner.scan()) {
+      if (kind === ts.SyntaxKind.OpenBraceToken) braces.push('brace');
+      if (kind === ts.SyntaxKind.TemplateHead) braces.push('template');
+      if (kind === ts.SyntaxKind.CloseBraceToken && braces.pop() === 'template') {
+        kind = scanner.reScanTemplateToken(false);
+        if (kind === ts.SyntaxKind.TemplateMiddle) braces.push('template');
+      }
+      if ((kind === ts.SyntaxKind.SlashToken || kind === ts.SyntaxKind.SlashEqualsToken) && !valueEnds.has(previous)) kind = scanner.reScanSlashToken();
+      if (trivia.has(kind)) continue;
+      previous = kind;
+      const start = file.getLineAndCharacterOfPosition(scanner.getTokenStart()).line;
+      const end = file.getLineAndCharacterOfPosition(scanner.getTokenEnd()).line;
+      for (let line = start; line <= end; line += 1) codeLines.add(line + 1);
+    }
+    for (const section of annotate(text)) {
+      for (const { number } of section.comment) assert.ok(!codeLines.has(number), `${module}:${number} holds code but is shown as prose`);
+    }
+  }
+});

@@ -130,3 +130,14 @@ test('a source page works without JavaScript and escapes the code it shows', asy
   // escape.ts holds the characters it escapes: they appear escaped, inside code lines.
   assert.match(page, /&#39;&amp;&#39;: &#39;&amp;amp;&#39;/);
 });
+
+test('without its sources (a build installed without src/), the demo has no /source pages and no links to them', async () => {
+  const bare = await startServer({}, { source: null });
+  try {
+    assert.equal((await get(`${bare.url}/source`)).status, 404);
+    assert.equal((await get(`${bare.url}/source/http/cookie.ts`)).status, 404);
+    for (const path of ['/', '/login', '/nowhere']) assert.deepEqual(linksIn(await (await get(`${bare.url}${path}`)).text()), [], path);
+  } finally {
+    await bare.close();
+  }
+});

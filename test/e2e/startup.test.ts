@@ -105,6 +105,7 @@ test('WORKERS=2 serves one port from two processes, sessions work across them, a
   const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, WORKERS: '2', ACCESS_LOG: 'false' });
   const url = await urlOf(child);
   assert.match(child.stdout, /listening on http:\/\/127\.0\.0\.1:\d+\/ with 2 workers/);
+  assert.equal(child.stdout.match(/listening on/g)?.length, 1, 'one start-up line for the cluster, from the primary');
   const cookie = sessionCookieFrom(await postForm(`${url}/login`, { username: 'alice' }))!;
   const pages = await Promise.all(Array.from({ length: 20 }, async () => (await get(url, cookie)).text()));
   for (const page of pages) assert.match(page, /Logged in as <strong>alice<\/strong>/);

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDemoFromConfig } from '../../src/demo/app.js';
+import type { SourceLibrary } from '../../src/demo/source.js';
 import { createHttpServer, loadConfig, type Config, type FormLimits, type SessionStore } from '../../src/index.js';
 
 export const TEST_SECRET_KEY = 'test-secret-key-that-is-at-least-32-bytes-long';
@@ -22,6 +23,8 @@ export interface StartOptions {
   /** Milliseconds since the epoch: a TestClock's `now` freezes time for the whole server. */
   readonly now?: () => number;
   readonly formLimits?: FormLimits;
+  /** The sources for /source; `null` runs the demo as a build installed without them. */
+  readonly source?: SourceLibrary | null;
 }
 
 /**

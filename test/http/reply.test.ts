@@ -60,6 +60,16 @@ for (const { next, want } of redirectCases) {
   });
 }
 
+test('withHeaders() keeps status, body and log note, and leaves the original unchanged', () => {
+  const original = { ...htmlReply(404, '<p>x</p>'), logNote: 'session cookie rejected: BadSignature' };
+  const reply = withHeaders(original, { 'X-Test': 'yes' });
+  assert.equal(reply.status, 404);
+  assert.equal(reply.body, '<p>x</p>');
+  assert.equal(reply.logNote, 'session cookie rejected: BadSignature');
+  assert.equal(original.headers['x-test'], undefined);
+  assert.equal('logNote' in withHeaders(htmlReply(200, ''), { 'X-Test': 'yes' }), false, 'no logNote key unless there is one');
+});
+
 test('withHeaders() adds several headers in one copy, combining them as withHeader() does', () => {
   const original = htmlReply(200, '', { vary: 'Accept-Encoding', 'set-cookie': ['a=1'] });
   const reply = withHeaders(original, { Vary: 'Cookie', 'Set-Cookie': 'b=2', 'X-Frame-Options': 'DENY' });
