@@ -90,6 +90,16 @@ test('loginPage() re-shows what was typed, escaped, with the message', () => {
 
 test('errorPage() shows the status and the escaped message', () => {
   const html = errorPage(404, 'there is no page at /<x>');
-  assert.match(html, /<title>Error 404 · Scratchpad<\/title>/);
+  assert.match(html, /<title>Error 404 &middot; Scratchpad<\/title>/);
   assert.match(html, /<p>there is no page at \/&lt;x&gt;<\/p>/);
+});
+
+test('every page is pure ASCII when what it shows is (a single non-ASCII character makes Node transcode the whole page)', () => {
+  const pages = [
+    indexPage(null, anonymous),
+    indexPage('alice', { ...anonymous, permanent: true }, 'token'),
+    loginPage({ csrfToken: 'token', message: 'Enter a username.' }),
+    errorPage(404, 'there is no page at /x', '/source/http/router.ts#L1'),
+  ];
+  for (const html of pages) assert.doesNotMatch(html, /[^\x00-\x7f]/);
 });
