@@ -8,8 +8,12 @@
  *     @app.route('/login', GET, POST)    → showLogin(), login()
  *     @app.route('/logout')              → logout()  (and POST /logout, the safer form)
  *
+ * and, not in Flask's example, GET /source and /source/<module>: this library's own code, annotated
+ * (source.ts), which the pages link into.
+ *
  * Why: it is the smallest program that needs a session, so it is the best place to watch one.
- * It imports only from ../index.js, as any other user of the library would.
+ * The session machinery comes only from ../index.js, as for any other user of the library; the
+ * files beside this one are the demo's own (its HTML and its source view).
  *
  * One request, in order (`application` below):
  *   1. open the session from the Cookie header (a bad cookie means an empty session);
