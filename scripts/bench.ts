@@ -5,9 +5,10 @@
  *
  * Every server runs in a child process pinned to CPU 0 (taskset, where available); the load comes
  * from wrk pinned to CPU 1 when Debian's wrk is installed, or from the built-in node:http generator
- * (`--node` forces it). Each figure is compared with the bare server (scripts/bare-server.ts: the
- * same page size and the same security headers, no session work) measured by the same generator
- * just before it: absolute numbers depend on the machine, ratios much less.
+ * (`--node` forces it). Each figure is compared with the bare server (scripts/bare-server.ts: no
+ * session work, the same security headers) sent the same request and answering with as many bytes,
+ * measured by the same generator just before it: absolute numbers depend on the machine, ratios
+ * much less.
  * BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 50) and BENCH_ROUNDS (default 3) tune the runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -116,18 +117,35 @@ const rows: Row[] = [];
 // speed drifts by ±20 % over a minute (shared cores), and a ratio is only as good as the
 // baseline's age.
 const bare = await startBare({});
-const bareGet = () => measure(`${bare.url}/`, {});
-const barePost = () => measure(`${bare.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=benchmark' });
+
+/** What a row sends: the same request goes to the candidate and to the bare server. */
+interface Load {
+  readonly url: string;
+  readonly options: Omit<LoadOptions, 'seconds' | 'connections'>;
+}
+
+/**
+ * The bare server's twin of a candidate's load: the same method, headers and body, and for a GET
+ * a page of exactly the size the candidate served (bare-server.ts answers `/<n>` with n bytes), so
+ * the ratio prices the session work, not a difference in bytes or in request headers.
+ */
+async function bareTwin(candidate: Load): Promise<Load> {
+  if (candidate.options.method === 'POST') return { url: `${bare.url}/login`, options: candidate.options };
+  const { body } = await once(candidate.url, candidate.options.headers === undefined ? {} : { headers: candidate.options.headers });
+  return { url: `${bare.url}/${Buffer.byteLength(body)}`, options: candidate.options };
+}
+
 /**
  * ROUNDS (default 3) alternating pairs, bare then candidate, each with its own warm-up; the row is
  * the pair with the median ratio. One pair alone was not enough: a bare run measured 40,000 and
  * the next 63,000 req/s on this machine, which moves a ratio by half.
  */
-async function row(scenario: string, server: string, run: () => Promise<LoadResult>): Promise<void> {
+async function row(scenario: string, server: string, candidate: Load): Promise<void> {
+  const baselineLoad = await bareTwin(candidate);
   const pairs: { baseline: number; result: LoadResult; ratio: number }[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
-    const baseline = (await (scenario.startsWith('POST') ? barePost() : bareGet())).requestsPerSecond;
-    const result = await run();
+    const baseline = (await measure(baselineLoad.url, baselineLoad.options)).requestsPerSecond;
+    const result = await measure(candidate.url, candidate.options);
     pairs.push({ baseline, result, ratio: result.requestsPerSecond / baseline });
   }
   pairs.sort((a, b) => a.ratio - b.ratio);
@@ -137,9 +155,9 @@ async function row(scenario: string, server: string, run: () => Promise<LoadResu
 
 // 1. What the headers every response carries cost a bare server (the baseline below sends them too).
 const minimal = await startBare({ BARE_HEADERS: 'minimal' });
-await row('GET /', 'bare node:http, minimal headers', () => measure(`${minimal.url}/`, {}));
+await row('GET /', 'bare node:http, minimal headers', { url: `${minimal.url}/`, options: {} });
 await minimal.stop();
-await row('GET /', 'bare node:http (baseline)', bareGet);
+await row('GET /', 'bare node:http (baseline)', { url: `${bare.url}/`, options: {} });
 
 // 2. GET / with a valid session, in each configuration; anonymous GET and POST /login on cookie sessions.
 const redis = await startBenchRedis();
@@ -155,12 +173,12 @@ const configurations: { name: string; env: Record<string, string>; remember: boo
 for (const configuration of configurations) {
   const server = await startScratchpad(configuration.env);
   const cookie = await sessionCookie(server.url, configuration.remember);
-  await row('GET / with a valid session', configuration.name, () => measure(`${server.url}/`, { headers: { cookie } }));
+  await row('GET / with a valid session', configuration.name, { url: `${server.url}/`, options: { headers: { cookie } } });
   if (configuration.name === 'cookie, volatile') {
-    await row('GET / anonymous', configuration.name, () => measure(`${server.url}/`, {}));
+    await row('GET / anonymous', configuration.name, { url: `${server.url}/`, options: {} });
     const form = await loginForm(server.url);
     const post = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie }, body: form.body('benchmark', false) };
-    await row('POST /login', configuration.name, () => measure(`${server.url}/login`, post));
+    await row('POST /login', configuration.name, { url: `${server.url}/login`, options: post });
   }
   await server.stop();
 }
