@@ -21,6 +21,7 @@ export {
   MAX_COOKIE_ATTRIBUTE_VALUE_BYTES,
   MAX_COOKIE_NAME_VALUE_BYTES,
   parseCookieHeader,
+  readCookie,
   serializeSetCookie,
   type SameSite,
   type SetCookie,

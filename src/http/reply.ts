@@ -30,8 +30,9 @@ export interface Reply {
 }
 
 /** An HTML page. `html` must already be escaped: build it with escape.ts. */
-export function htmlReply(status: number, html: string, headers: Readonly<Record<string, HeaderValue>> = {}): Reply {
-  return { status, headers: { 'content-type': 'text/html; charset=utf-8', ...lowerCaseKeys(headers) }, body: html };
+export function htmlReply(status: number, html: string, headers?: Readonly<Record<string, HeaderValue>>): Reply {
+  const contentType = 'text/html; charset=utf-8';
+  return { status, headers: headers === undefined ? { 'content-type': contentType } : { 'content-type': contentType, ...lowerCaseKeys(headers) }, body: html };
 }
 
 /**

@@ -24,7 +24,7 @@
  *
  * Read next: flask-codec.ts, the same session in the cookie Flask writes.
  */
-import { CookieTooLargeError, parseCookieHeader, serializeSetCookie } from '../http/cookie.js';
+import { CookieTooLargeError, readCookie, serializeSetCookie } from '../http/cookie.js';
 import type { Reply } from '../http/reply.js';
 import { SignatureError, type ValueProtector } from '../signing/signer.js';
 import {
@@ -106,7 +106,7 @@ export class CookieSessionInterface implements SessionInterface {
 
   async open(cookieHeader: string | undefined, secureRequest = false): Promise<LoadedSession> {
     const name = this.#settings.name;
-    const value = parseCookieHeader(cookieHeader).get(name);
+    const value = readCookie(cookieHeader, name);
     if (value === undefined) return { session: new Session(), incoming: NO_COOKIE, secureRequest };
     // Measured as browsers measure it (RFC 6265bis): name plus value, without the "=".
     const bytes = name.length + value.length;

@@ -34,7 +34,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { parseCookieHeader, serializeSetCookie } from '../http/cookie.js';
+import { readCookie, serializeSetCookie } from '../http/cookie.js';
 import type { FormFields } from '../http/form.js';
 import { HttpError } from '../http/http-error.js';
 import { SignatureError, Signer } from '../signing/signer.js';
@@ -129,7 +129,7 @@ export class CsrfProtection {
   }
 
   #tokenFromCookie(cookieHeader: string | undefined): Buffer | null {
-    const value = parseCookieHeader(cookieHeader).get(this.#cookieName);
+    const value = readCookie(cookieHeader, this.#cookieName);
     if (value === undefined) return null;
     try {
       const { payload } = this.#signer.verify(this.#cookieName, value, this.#maxAgeSeconds);

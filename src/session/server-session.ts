@@ -33,7 +33,7 @@
  *
  * Read next: stores/memory.ts, the simplest store.
  */
-import { parseCookieHeader, serializeSetCookie } from '../http/cookie.js';
+import { readCookie, serializeSetCookie } from '../http/cookie.js';
 import { HttpError } from '../http/http-error.js';
 import type { Reply } from '../http/reply.js';
 import { SignatureError, type Signer } from '../signing/signer.js';
@@ -91,7 +91,7 @@ export class ServerSessionInterface implements SessionInterface {
 
   async open(cookieHeader: string | undefined, secureRequest = false): Promise<LoadedSession> {
     const name = this.#settings.name;
-    const value = parseCookieHeader(cookieHeader).get(name);
+    const value = readCookie(cookieHeader, name);
     if (value === undefined) return { session: new Session(), incoming: NO_COOKIE, secureRequest };
     const bytes = name.length + value.length;
     const rejected = (rejection: string): LoadedSession => ({

@@ -23,7 +23,7 @@
  * Read next: cookie-session.ts.
  */
 import type { SetCookie } from '../http/cookie.js';
-import { withHeader, type Reply } from '../http/reply.js';
+import { withHeaders, type Reply } from '../http/reply.js';
 import type { LoadedSession, SessionCookieSettings } from './session.js';
 
 /**
@@ -68,9 +68,9 @@ export function cookieExpiry({ session, incoming }: LoadedSession, settings: Ses
  * the backend encodes it, since encoding reads the session too.
  */
 export function withSessionHeaders(reply: Reply, accessed: boolean, setCookie: string | null): Reply {
-  let result = reply;
-  if (accessed) result = withHeader(result, 'Vary', 'Cookie');
-  if (accessed || setCookie !== null) result = withHeader(result, 'Cache-Control', 'no-store');
-  if (setCookie !== null) result = withHeader(result, 'Set-Cookie', setCookie);
-  return result;
+  if (!accessed && setCookie === null) return reply;
+  // One copy of the reply for all three headers (withHeaders), not one per header.
+  const added: Record<string, string> = accessed ? { vary: 'Cookie', 'cache-control': 'no-store' } : { 'cache-control': 'no-store' };
+  if (setCookie !== null) added['set-cookie'] = setCookie;
+  return withHeaders(reply, added);
 }

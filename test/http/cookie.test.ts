@@ -4,6 +4,7 @@ import {
   CookieTooLargeError,
   InvalidCookieError,
   parseCookieHeader,
+  readCookie,
   serializeSetCookie,
   type SetCookie,
 } from '../../src/http/cookie.js';
@@ -35,6 +36,29 @@ for (const { name, input, want } of parseCases) {
     assert.deepEqual([...parseCookieHeader(input)], want);
   });
 }
+
+// readCookie() is the one-cookie shortcut the session layer uses: it must read every header in the
+// table exactly as parseCookieHeader() does, for every name there and for names that are not.
+for (const { name, input } of parseCases) {
+  test(`readCookie() agrees with parseCookieHeader(): ${name}`, () => {
+    const parsed = parseCookieHeader(input);
+    for (const cookieName of [...parsed.keys(), 'session', 'missing', 'a', 'ok']) {
+      assert.equal(readCookie(input, cookieName), parsed.get(cookieName), `cookie ${cookieName} in ${JSON.stringify(input)}`);
+    }
+  });
+}
+
+test('readCookie() finds a cookie after others, and the first of a repeated name', () => {
+  assert.equal(readCookie('theme=dark; session=abc.1.sig; session_csrf=t', 'session'), 'abc.1.sig');
+  assert.equal(readCookie('theme=dark; session=abc.1.sig; session_csrf=t', 'session_csrf'), 't');
+  assert.equal(readCookie('session_csrf=t; session=s', 'session'), 's');
+  assert.equal(readCookie('session=1; session=2', 'session'), '1');
+});
+
+test('readCookie() reads past thousands of pairs without "=" (the header-size limit allows 8,000)', () => {
+  assert.equal(readCookie(`${'a;'.repeat(8000)}session=x`, 'session'), 'x');
+  assert.equal(readCookie(`${'a;'.repeat(8000)}`, 'session'), undefined);
+});
 
 const base: SetCookie = { name: 'session', value: 'abc' };
 
