@@ -57,7 +57,7 @@ import {
   type SessionCookieSettings,
   type SessionInterface,
 } from '../index.js';
-import { errorPage, indexPage, loginPage, PAGE_STYLE, sourceIndexPage, sourcePage, type SourceLinks } from './pages.js';
+import { errorPage, indexPage, loginPage, PAGE_STYLE, sourceIndexPage, sourcePage, type InspectorView, type SourceLinks } from './pages.js';
 import { SourceLibrary } from './source.js';
 
 /**
@@ -110,9 +110,22 @@ export function createDemoApp(options: DemoOptions): Application {
   function index({ request, session, loaded, origin }: RequestContext): Reply {
     const username = session.get('username');
     const loggedIn = typeof username === 'string';
+    // A visitor who sent no session cookie gets a page with nothing of the request in it: the same
+    // bytes for every such visitor, so it is rendered once, for the first of them, and kept.
+    if (!loaded.incoming.present && session.size === 0 && !session.permanent) {
+      anonymousIndex ??= indexPage(null, inspectorView(loaded, session), '');
+      return htmlReply(200, anonymousIndex);
+    }
     // The log-out button is a form, so it carries a CSRF token like the login form.
     const { token, setCookie } = loggedIn ? csrf.issue(request.headers.cookie, origin.secure) : { token: '', setCookie: null };
-    const page = indexPage(loggedIn ? username : null, {
+    const page = indexPage(loggedIn ? username : null, inspectorView(loaded, session), token);
+    return withCookie(htmlReply(200, page), setCookie);
+  }
+  let anonymousIndex: string | undefined;
+
+  /** What the inspector on the index page shows about this request's session. */
+  function inspectorView(loaded: LoadedSession, session: Session): InspectorView {
+    return {
       cookieName: cookie.name,
       incoming: loaded.incoming,
       permanent: session.permanent,
@@ -120,8 +133,7 @@ export function createDemoApp(options: DemoOptions): Application {
       storage: sessions.inspect(loaded),
       data: session.toObject(),
       source: links,
-    }, token);
-    return withCookie(htmlReply(200, page), setCookie);
+    };
   }
 
   /** GET /login — the form, with its CSRF token. It does not touch the session. */
@@ -286,10 +298,11 @@ function errorReplyFor(error: unknown, library: SourceLibrary | null): Reply {
 /** The lines the demo's pages point at, found by their code (see SourceLinks in pages.ts). */
 function sourceLinks(library: SourceLibrary, sessions: SessionInterface): SourceLinks {
   const serverSide = sessions instanceof ServerSessionInterface;
-  return {
+  // Frozen: pages.ts keeps the row it renders from these links, keyed by this very object.
+  return Object.freeze({
     setCookie: library.link('http/cookie.ts', 'export function serializeSetCookie('),
     volatileOrPermanent: library.link('session/session-cookie.ts', 'maxAge: permanent ?'),
     whenToSend: serverSide ? library.link('session/server-session.ts', 'async #save(') : library.link('session/cookie-session.ts', '#setCookieFor({'),
     formParser: library.link('http/form.ts', 'export function parseUrlencoded('),
-  };
+  });
 }

@@ -158,16 +158,22 @@ export class Signer implements ValueProtector {
    * MAC proves we wrote it.
    */
   verify(name: string, signedValue: string, maxAgeSeconds: number): VerifiedValue {
-    // 1. Length, and 2. shape: exactly three parts.
-    const [encodedPayload, timestamp, encodedSignature] = splitThreeParts(signedValue, 'signed value');
-    const message = signedMessage(name, encodedPayload, timestamp);
     // A value we signed or verified before, sent with exactly the same signature (compared in
-    // constant time), skips steps 3 and 4; the age (step 5) is checked on every request.
-    const remembered = this.#memo?.match(message, encodedSignature);
+    // constant time), skips steps 2 to 4; the age (step 5) is checked on every request.
+    // It is split at its last dot only: the memo holds only messages of valid values
+    // (`name=payload.timestamp`, one dot after the `=`), so a hit means the value is byte for byte
+    // one that passed steps 1 to 4 before, and splitting and checking it again (a fifth of the time
+    // of a verify, profiled) would find nothing new.
+    const lastDot = signedValue.length > MAX_SIGNED_VALUE_LENGTH ? -1 : signedValue.lastIndexOf('.');
+    const remembered = lastDot === -1 ? undefined : this.#memo?.match(`${name}=${signedValue.slice(0, lastDot)}`, signedValue.slice(lastDot + 1));
     if (remembered !== undefined) {
+      const timestamp = signedValue.slice(signedValue.lastIndexOf('.', lastDot - 1) + 1, lastDot);
       const signedAt = checkAge(timestamp, this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
       return { payload: Buffer.from(remembered.payload), signedAt, keyIndex: remembered.keyIndex };
     }
+    // 1. Length, and 2. shape: exactly three parts.
+    const [encodedPayload, timestamp, encodedSignature] = splitThreeParts(signedValue, 'signed value');
+    const message = signedMessage(name, encodedPayload, timestamp);
     // 3. Alphabet: canonical base64url and a plain decimal, so every value has one spelling only.
     const payload = decodeCanonicalBase64url(encodedPayload, 'payload');
     const signature = decodeCanonicalBase64url(encodedSignature, 'signature');

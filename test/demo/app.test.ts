@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { USERNAME_MAX_CHARACTERS } from '../../src/demo/app.js';
-import { get, postForm, sessionCookieFrom, startServer, type RunningServer } from '../helpers/server.js';
+import { csrfFor, get, postForm, sessionCookieFrom, startServer, type RunningServer } from '../helpers/server.js';
 
 let server: RunningServer;
 before(async () => {
@@ -99,6 +99,24 @@ test('POST /logout with a non-form body is refused with 415 and keeps the sessio
   const response = await fetch(`${server.url}/logout`, { method: 'POST', headers: { cookie, 'content-type': 'text/plain' }, body: 'bye' });
   assert.equal(response.status, 415);
   assert.deepEqual(response.headers.getSetCookie(), []);
+});
+
+test('GET / without a cookie is one page for everyone; a rejected cookie still gets its own page', async () => {
+  // The page of a visitor without a session cookie is rendered once and kept (app.ts): it must be
+  // the page every such visitor gets, and never the page of a visitor who sent something.
+  const first = await (await get(`${server.url}/`)).text();
+  const second = await (await get(`${server.url}/`)).text();
+  assert.equal(second, first);
+  assert.match(first, /You are not logged in/);
+  assert.match(first, /this browser sent no <code>session<\/code> cookie/);
+  const rejected = await (await get(`${server.url}/`, 'session=forged.1.x')).text();
+  assert.match(rejected, /<span class="error">rejected<\/span>/);
+  assert.notEqual(rejected, first);
+  const { token, cookie } = await csrfFor(server.url);
+  const login = await postForm(`${server.url}/login`, { username: 'alice', csrf_token: token }, cookie);
+  const loggedIn = await (await get(`${server.url}/`, `${sessionCookieFrom(login)!}; ${cookie}`)).text();
+  assert.match(loggedIn, /Logged in as <strong>alice<\/strong>/);
+  assert.equal(await (await get(`${server.url}/`)).text(), first);
 });
 
 test('error pages are not cacheable', async () => {

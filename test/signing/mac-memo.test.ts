@@ -81,6 +81,30 @@ test('Signer with a memo still refuses a changed signature or a second spelling 
   assert.equal(signer.verify('session', signed, DAY).keyIndex, 0);
 });
 
+test('Signer with a memo: a remembered value with anything added, cut or moved is checked in full and refused', () => {
+  // The memo is consulted by splitting a value at its last dot only; these values share a prefix
+  // or a suffix with a remembered one, and each must still get the full check's verdict.
+  const signer = new Signer({ secrets: ['key'], now: () => NOW });
+  const signed = signer.sign('session', 'hello');
+  signer.verify('session', signed, DAY);
+  const [payload, timestamp, signature] = signed.split('.') as [string, string, string];
+  const near: [string, typeof MalformedSignature | typeof BadSignature][] = [
+    [`${signed}.`, MalformedSignature],
+    [`${signed}.${signature}`, MalformedSignature],
+    [`x.${signed}`, MalformedSignature],
+    [`${payload}.${timestamp}`, MalformedSignature],
+    [`${payload}.${timestamp}.`, MalformedSignature],
+    [`${payload}.${timestamp}.${signature} `, MalformedSignature],
+    [`${payload}.${Number(timestamp) + 1}.${signature}`, BadSignature],
+    [`${payload}A.${timestamp}.${signature}`, BadSignature],
+    [signature, MalformedSignature],
+  ];
+  for (const [value, error] of near) assert.throws(() => signer.verify('session', value, DAY), error, value);
+  // The same value for another cookie name: remembered for "session" only.
+  assert.throws(() => signer.verify('other', signed, DAY), BadSignature);
+  assert.equal(signer.verify('session', signed, DAY).payload.toString(), 'hello');
+});
+
 test('Signer with a memo reports a fallback key on every request, and never signs with it', () => {
   const old = new Signer({ secrets: ['old-key'], now: () => NOW });
   const rotated = new Signer({ secrets: ['new-key', 'old-key'], now: () => NOW });
