@@ -154,6 +154,18 @@ export function readCookie(header: string | undefined, name: string): string | u
 }
 
 /**
+ * A date as `Expires` wants it: `toUTCString()`, which writes whole seconds. Every permanent cookie
+ * sent within one second carries the same date, and formatting it took a tenth of re-signing a
+ * permanent session (profile), so the last second's text is kept.
+ */
+function httpDate(date: Date): string {
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastHttpDate.second) lastHttpDate = { second, text: date.toUTCString() };
+  return lastHttpDate.text;
+}
+let lastHttpDate = { second: NaN, text: '' };
+
+/**
  * Writes one `Set-Cookie` header value, following RFC 6265 §4.1.1:
  *   set-cookie-string = cookie-pair *( ";" SP cookie-av )
  * Every part is checked before it is written; an invalid one throws `InvalidCookieError` (or
@@ -194,7 +206,7 @@ export function serializeSetCookie(cookie: SetCookie): string {
     if (Number.isNaN(cookie.expires.getTime())) {
       throw new InvalidCookieError('expires', 'cookie expires must be a valid Date, got Invalid Date');
     }
-    parts.push(`Expires=${cookie.expires.toUTCString()}`);
+    parts.push(`Expires=${httpDate(cookie.expires)}`);
   }
   if (cookie.domain !== undefined) {
     checkAttribute('domain', cookie.domain, DOMAIN, 'a host name such as example.com');

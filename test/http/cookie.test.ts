@@ -71,6 +71,10 @@ const serializeCases: readonly { name: string; input: SetCookie; want: string }[
   { name: 'writes Max-Age=0', input: { ...base, maxAge: 0 }, want: 'session=abc; Max-Age=0' },
   // sane-cookie-date = rfc1123-date
   { name: 'writes Expires as an RFC 1123 date', input: { ...base, expires: new Date(0) }, want: 'session=abc; Expires=Thu, 01 Jan 1970 00:00:00 GMT' },
+  // The last second's text is kept (cookie.ts): these run in order, each a different second.
+  { name: 'writes Expires in whole seconds, dropping milliseconds', input: { ...base, expires: new Date(1_999) }, want: 'session=abc; Expires=Thu, 01 Jan 1970 00:00:01 GMT' },
+  { name: 'writes the next second after the one before', input: { ...base, expires: new Date(2_000) }, want: 'session=abc; Expires=Thu, 01 Jan 1970 00:00:02 GMT' },
+  { name: 'writes an Expires before 1970', input: { ...base, expires: new Date(-1) }, want: 'session=abc; Expires=Wed, 31 Dec 1969 23:59:59 GMT' },
   { name: 'writes Domain', input: { ...base, domain: 'example.com' }, want: 'session=abc; Domain=example.com' },
   { name: 'writes a Domain with a leading dot', input: { ...base, domain: '.example.com' }, want: 'session=abc; Domain=.example.com' },
   { name: 'writes Path', input: { ...base, path: '/app' }, want: 'session=abc; Path=/app' },
