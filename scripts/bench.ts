@@ -27,6 +27,7 @@ const useWrk = hasTool('wrk') && !args.includes('--node');
 const jsonPath = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+const HANDWRITTEN = fileURLToPath(new URL('./handwritten-server.js', import.meta.url));
 const KEY = 'benchmark-secret-key-of-at-least-32-bytes';
 
 /** Every server started, so that none outlives the benchmark, whatever happens to it. */
@@ -175,6 +176,12 @@ for (const configuration of configurations) {
   const cookie = await sessionCookie(server.url, configuration.remember);
   await row('GET / with a valid session', configuration.name, { url: `${server.url}/`, options: { headers: { cookie } } });
   if (configuration.name === 'cookie, volatile') {
+    // The same request to a hand-written node:http + HMAC check (scripts/handwritten-server.ts),
+    // padding its page to our page's size: where a careful version without a library stands.
+    const handwritten = await start(HANDWRITTEN, { SECRET_KEY: KEY }, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
+    const pageBytes = Buffer.byteLength((await once(`${server.url}/`, { headers: { cookie } })).body);
+    await row('GET / with a valid session', 'hand-written node:http + HMAC (reference)', { url: `${handwritten.url}/${pageBytes}`, options: { headers: { cookie } } });
+    await handwritten.stop();
     await row('GET / anonymous', configuration.name, { url: `${server.url}/`, options: {} });
     const form = await loginForm(server.url);
     const post = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie }, body: form.body('benchmark', false) };

@@ -54,7 +54,7 @@ function render(value: string | number | Html | readonly Html[]): string {
  * signing date) are rendered once per distinct key and reused. The key is every input of the part,
  * so a reused part is exactly what rendering it again would give: it cannot show one visitor
  * anything of another's. Rendering the whole index page every time took 6 µs, a third of a
- * request with a session (profile of npm run bench); with these parts kept, about 1.5 µs.
+ * request with a session (profile of npm run bench); with these parts kept, about 2 µs.
  */
 class RenderedParts<Key> {
   readonly #parts = new Map<Key, Html>();

@@ -121,7 +121,7 @@ export class CookieSessionInterface implements SessionInterface {
         return { session: new Session(), incoming: { present: true, bytes, rejection: tooOld, signedAt: null, keyIndex: null }, secureRequest };
       }
       return {
-        session: new Session(Object.entries(data), { permanent, isNew: false, ...(created === null ? {} : { createdAt: created }) }),
+        session: new Session(Object.entries(data), { permanent, isNew: false, createdAt: created }),
         incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex },
         secureRequest,
       };

@@ -57,7 +57,7 @@ export class Session {
 
   constructor(
     data: Iterable<readonly [string, JsonValue]> = [],
-    options: { permanent?: boolean; isNew?: boolean; createdAt?: number } = {},
+    options: { permanent?: boolean; isNew?: boolean; createdAt?: number | null } = {},
   ) {
     this.#data = new Map(data);
     this.#permanent = options.permanent ?? false;

@@ -103,3 +103,33 @@ test('every page is pure ASCII when what it shows is (a single non-ASCII charact
   ];
   for (const html of pages) assert.doesNotMatch(html, /[^\x00-\x7f]/);
 });
+
+test('indexPage() shows each visitor the parts of their own settings, never parts kept for others', () => {
+  // pages.ts keeps parts rendered for a lifetime, a store, a date or a set of links and reuses them
+  // by key. Pages for different values of each, rendered in turn and again, must each show their own.
+  const links = (line: number) => ({ setCookie: `/c#L${line}`, volatileOrPermanent: `/v#L${line}`, whenToSend: `/w#L${line}`, formParser: `/f#L${line}` });
+  const views: { view: InspectorView; shows: RegExp }[] = [
+    { view: { ...anonymous, lifetimeSeconds: 60 }, shows: /refuses it after 1 min in any case[\s\S]*survives restarts for 1 min\./ },
+    { view: { ...anonymous, lifetimeSeconds: 7200 }, shows: /refuses it after 2 h in any case[\s\S]*survives restarts for 2 h\./ },
+    { view: { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 57, cookieExpiry: null } }, shows: /in the <code>redis<\/code> store \(57 bytes\)/ },
+    { view: { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 58, cookieExpiry: null } }, shows: /in the <code>redis<\/code> store \(58 bytes\)/ },
+    { view: { ...anonymous, storage: { type: 'memory', cookieHolds: 'id', protection: 'signed', storedBytes: 57, cookieExpiry: null } }, shows: /in the <code>memory<\/code> store \(57 bytes\)/ },
+    { view: { ...anonymous, storage: { ...anonymous.storage, protection: 'encrypted' } }, shows: /<strong>encrypted<\/strong>(?![\s\S]*signed, not encrypted)/ },
+    { view: { ...anonymous, permanent: true, storage: { ...anonymous.storage, cookieExpiry: new Date(Date.UTC(2030, 0, 1, 0, 0, 1)) } }, shows: /until Tue, 01 Jan 2030 00:00:01 GMT/ },
+    { view: { ...anonymous, permanent: true, storage: { ...anonymous.storage, cookieExpiry: new Date(Date.UTC(2030, 0, 1, 0, 0, 2)) } }, shows: /until Tue, 01 Jan 2030 00:00:02 GMT/ },
+    { view: { ...anonymous, incoming: { present: true, bytes: 9, rejection: null, signedAt: new Date(Date.UTC(2031, 0, 1)), keyIndex: 0 } }, shows: /Signed at<\/th><td>Wed, 01 Jan 2031 00:00:00 GMT/ },
+    { view: { ...anonymous, source: links(1) }, shows: /href="\/w#L1"[\s\S]*href="\/v#L1"[\s\S]*href="\/c#L1"/ },
+    { view: { ...anonymous, source: links(2) }, shows: /href="\/w#L2"[\s\S]*href="\/v#L2"[\s\S]*href="\/c#L2"/ },
+  ];
+  for (let round = 0; round < 2; round += 1) {
+    for (const [index, { view, shows }] of views.entries()) {
+      const html = indexPage(null, view);
+      assert.match(html, shows, `view ${index}, round ${round}`);
+      for (const [other, { shows: theirs }] of views.entries()) {
+        if (!theirs.test(html)) continue;
+        // Only views that differ in nothing this one shows may match it (none do here).
+        assert.equal(other, index, `view ${index} shows what view ${other} should, round ${round}`);
+      }
+    }
+  }
+});
