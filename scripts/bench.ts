@@ -7,9 +7,9 @@
  * from wrk pinned to CPU 1 when Debian's wrk is installed, or from the built-in node:http generator
  * (`--node` forces it). Each figure is compared with the bare server (scripts/bare-server.ts: no
  * session work, the same security headers) sent the same request and answering with as many bytes,
- * measured by the same generator just before it: absolute numbers depend on the machine, ratios
- * much less.
- * BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 50) and BENCH_ROUNDS (default 3) tune the runs.
+ * measured by the same generator just before it (see row()): absolute numbers depend on the
+ * machine, ratios much less.
+ * BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 50) and BENCH_ROUNDS (default 5) tune the runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
@@ -21,7 +21,7 @@ import { hasTool, runLoad, runWrk, startBenchRedis, type LoadOptions, type LoadR
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const args = process.argv.slice(2);
 const useWrk = hasTool('wrk') && !args.includes('--node');
 const jsonPath = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
@@ -66,7 +66,7 @@ const startScratchpad = (env: Record<string, string>) =>
   start(SERVER, { PORT: '0', ACCESS_LOG: 'false', SECRET_KEY: KEY, ...env }, (line) => /listening on (http:\/\/\S+)\//.exec(line)?.[1] ?? null, env['WORKERS'] === undefined);
 
 async function measure(url: string, options: Omit<LoadOptions, 'seconds' | 'connections'>): Promise<LoadResult> {
-  const run = (seconds: number) => (useWrk ? Promise.resolve(runWrk(url, { ...options, seconds, connections: CONNECTIONS })) : runLoad(url, { ...options, seconds, connections: CONNECTIONS }));
+  const run = (seconds: number) => (useWrk ? runWrk(url, { ...options, seconds, connections: CONNECTIONS }) : runLoad(url, { ...options, seconds, connections: CONNECTIONS }));
   await run(1); // warm-up: JIT, connection pool
   return run(SECONDS);
 }
@@ -137,9 +137,15 @@ async function bareTwin(candidate: Load): Promise<Load> {
 }
 
 /**
- * ROUNDS (default 3) alternating pairs, bare then candidate, each with its own warm-up; the row is
- * the pair with the median ratio. One pair alone was not enough: a bare run measured 40,000 and
- * the next 63,000 req/s on this machine, which moves a ratio by half.
+ * ROUNDS (default 5) alternating pairs, bare twin then candidate, each with its own warm-up; the
+ * row is the pair with the median ratio. One pair alone was not enough: a bare run measured 40,000
+ * and the next 63,000 req/s on this machine, which moves a ratio by half; with three, two runs of
+ * the same code still gave 0.39× and 0.49× for one row.
+ *
+ * Not measured at the same time, though that would cancel the drift: with both servers sharing
+ * CPU 0, two bare servers stayed within 2 %, but the server with more code and data lost more to
+ * the other evicting it from the caches (anonymous GET 0.76× together, 0.87× alone). A server
+ * alone on its core is what is deployed, so that is what is measured.
  */
 async function row(scenario: string, server: string, candidate: Load): Promise<void> {
   const baselineLoad = await bareTwin(candidate);

@@ -77,15 +77,27 @@ export function hasTool(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 }
 
-/** The same measurement with wrk (one thread, pinned to CPU 1 when taskset exists). */
-export function runWrk(url: string, options: LoadOptions): LoadResult {
+/**
+ * The same measurement with wrk (one thread, pinned to CPU 1 when taskset exists), waited for
+ * without blocking the benchmark's own event loop.
+ */
+export function runWrk(url: string, options: LoadOptions): Promise<LoadResult> {
   const script = join(mkdtempSync(join(tmpdir(), 'bench-wrk-')), 'request.lua');
   const headers = Object.entries(options.headers ?? {}).map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
   writeFileSync(script, [`wrk.method = ${JSON.stringify(options.method ?? 'GET')}`, ...(options.body === undefined ? [] : [`wrk.body = ${JSON.stringify(options.body)}`]), ...headers].join('\n'));
   const command = ['wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', '-s', script, url];
   const pinned = hasTool('taskset') ? ['taskset', '-c', '1', ...command] : command;
-  const result = spawnSync(pinned[0]!, pinned.slice(1), { encoding: 'utf8' });
-  const output = result.stdout;
+  return new Promise((resolve, reject) => {
+    const child = spawn(pinned[0]!, pinned.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (output += chunk));
+    child.once('error', reject);
+    child.once('close', () => resolve(wrkResult(output)));
+  });
+}
+
+function wrkResult(output: string): LoadResult {
   const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? Number.NaN);
   const latency = (percent: string) => {
     const match = new RegExp(`${percent}%\\s+([\\d.]+)(us|ms|s)`).exec(output);

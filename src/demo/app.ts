@@ -100,6 +100,9 @@ export function createDemoApp(options: DemoOptions): Application {
   // Found once, at start: a link whose code has moved away stops the server here (SourceLinkError).
   const links = library === null ? null : sourceLinks(library, sessions);
 
+  /** The index page of a visitor without a session cookie, once the first such visitor came. */
+  let anonymousIndex: string | undefined;
+
   /**
    * GET / — Flask: `if 'username' in session: return f'Logged in as {escape(session["username"])}'`.
    * Greet the user if the session knows them, and show what the server sees.
@@ -121,7 +124,6 @@ export function createDemoApp(options: DemoOptions): Application {
     const page = indexPage(loggedIn ? username : null, inspectorView(loaded, session), token);
     return withCookie(htmlReply(200, page), setCookie);
   }
-  let anonymousIndex: string | undefined;
 
   /** What the inspector on the index page shows about this request's session. */
   function inspectorView(loaded: LoadedSession, session: Session): InspectorView {
