@@ -106,6 +106,45 @@ test('the cookie round-trips: data, permanent flag, signing date and key', async
   assert.equal(loaded.incoming.keyIndex, 0);
 });
 
+test('the same cookie opened twice gives two sessions: a change to one is not in the other', async () => {
+  // Decoded data is kept per cookie value (NativeCookieCodec): each request must still get its own.
+  const clock = new TestClock();
+  const sessionInterface = sessions(clock);
+  const cookie = await cookieFor(sessionInterface, { username: 'alice' });
+  const first = await sessionInterface.open(cookie);
+  first.session.set('username', 'mallory');
+  first.session.set('extra', 1);
+  const second = await sessionInterface.open(cookie);
+  assert.equal(second.session.get('username'), 'alice');
+  assert.equal(second.session.has('extra'), false);
+  assert.equal(second.session.modified, false);
+});
+
+test('nested session data is decoded afresh for each request: a change in place does not carry over', async () => {
+  const clock = new TestClock();
+  const sessionInterface = sessions(clock);
+  const loaded = await sessionInterface.open(undefined);
+  loaded.session.set('cart', { items: ['apple'] });
+  const cookie = setCookie(await commit(sessionInterface, loaded))!.split(';')[0]!;
+  for (let request = 0; request < 3; request += 1) {
+    const opened = await sessionInterface.open(cookie);
+    const cart = opened.session.get('cart') as { items: string[] };
+    assert.deepEqual(cart.items, ['apple'], `request ${request}`);
+    cart.items.push('changed in place');
+  }
+});
+
+test('a cookie opened before is refused once it is too old, like any other', async () => {
+  const clock = new TestClock();
+  const sessionInterface = sessions(clock);
+  const cookie = await cookieFor(sessionInterface, { username: 'alice' });
+  assert.equal((await sessionInterface.open(cookie)).session.get('username'), 'alice');
+  clock.advanceSeconds(LIFETIME + 1);
+  const expired = await sessionInterface.open(cookie);
+  assert.equal(expired.session.size, 0);
+  assert.match(expired.incoming.rejection ?? '', /SignatureExpired/);
+});
+
 test('the payload is readable JSON: signed, not encrypted', async () => {
   const cookie = await cookieFor(sessions(new TestClock()), { username: 'alice' });
   const payload = cookie.slice('session='.length).split('.')[0]!;
