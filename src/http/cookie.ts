@@ -1,8 +1,9 @@
 /**
  * Cookies on the wire: read the `Cookie` request header, write the `Set-Cookie` response header.
  *
- * What: `parseCookieHeader()` turns `Cookie: a=1; b=2` into a map of names to values, and
- * `serializeSetCookie()` turns a `SetCookie` description into one `Set-Cookie` header value.
+ * What: `parseCookieHeader()` turns `Cookie: a=1; b=2` into a map of names to values,
+ * `readCookie()` reads just one of them by the same rules, and `serializeSetCookie()` turns a
+ * `SetCookie` description into one `Set-Cookie` header value.
  *
  * Why: HTTP is stateless; a cookie is the one place a server can leave a value that the browser
  * hands back on every later request. A session is built on exactly one such cookie. Reading is
