@@ -53,6 +53,7 @@ export {
   type ValueProtector,
   type VerifiedValue,
 } from './signing/signer.js';
+export { BoundedMap } from './bounded-map.js';
 export { Sealer, type SealerOptions } from './signing/sealer.js';
 export {
   Session,

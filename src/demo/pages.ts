@@ -23,7 +23,7 @@
  *
  * Read next: app.ts, which decides which page to show.
  */
-import { escapeHtml, formatSeconds, type IncomingCookie, type JsonValue, type SessionInspection } from '../index.js';
+import { BoundedMap, escapeHtml, formatSeconds, type IncomingCookie, type JsonValue, type SessionInspection } from '../index.js';
 import { inline } from './annotate.js';
 import type { ReadingStep } from './source.js';
 
@@ -57,14 +57,13 @@ function render(value: string | number | Html | readonly Html[]): string {
  * request with a session (profile of npm run bench); with these parts kept, about 2 µs.
  */
 class RenderedParts<Key> {
-  readonly #parts = new Map<Key, Html>();
+  // Keys with dates grow by one a second at most; 256 keeps the last few minutes' (bounded-map.ts).
+  readonly #parts = new BoundedMap<Key, Html>(256);
 
   /** The part for `key`; `renderPart` must use nothing but what the key stands for. */
   get(key: Key, renderPart: () => Html): Html {
     let part = this.#parts.get(key);
     if (part === undefined) {
-      // Keys with dates grow by one a second at most; starting afresh now and then keeps this small.
-      if (this.#parts.size >= 256) this.#parts.clear();
       part = renderPart();
       this.#parts.set(key, part);
     }

@@ -119,9 +119,7 @@ export function parseCookieHeader(header: string | undefined): Map<string, strin
     if (equals === -1) continue;
     const name = pair.slice(0, equals).trim();
     if (!TOKEN.test(name) || cookies.has(name)) continue;
-    let value = pair.slice(equals + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    cookies.set(name, value);
+    cookies.set(name, cookieValue(pair.slice(equals + 1)));
   }
   return cookies;
 }
@@ -145,13 +143,16 @@ export function readCookie(header: string | undefined, name: string): string | u
     // make a header of many `;` without `=` cost time quadratic in its length.
     const pair = header.slice(start, end);
     const equals = pair.indexOf('=');
-    if (equals !== -1 && pair.slice(0, equals).trim() === name) {
-      const value = pair.slice(equals + 1).trim();
-      return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
-    }
+    if (equals !== -1 && pair.slice(0, equals).trim() === name) return cookieValue(pair.slice(equals + 1));
     start = end + 1;
   }
   return undefined;
+}
+
+/** A value as sent, trimmed, without the double quotes of its quoted form (RFC 6265 §4.1.1). */
+function cookieValue(sent: string): string {
+  const value = sent.trim();
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
 }
 
 /**

@@ -24,6 +24,7 @@
  *
  * Read next: flask-codec.ts, the same session in the cookie Flask writes.
  */
+import { BoundedMap } from '../bounded-map.js';
 import { CookieTooLargeError, readCookie, serializeSetCookie } from '../http/cookie.js';
 import type { Reply } from '../http/reply.js';
 import { SignatureError, type ValueProtector } from '../signing/signer.js';
@@ -77,10 +78,10 @@ export class NativeCookieCodec implements SessionCookieCodec {
    * - it keeps only data whose values are strings, numbers, booleans or null, frozen: each request's
    *   Session copies those into its own map, so nothing one request changes reaches the next (a
    *   nested object could be changed in place, so such data is decoded afresh every time);
-   * - at most DECODED_MEMO_ENTRIES (the oldest goes first): a value is at most 4 KB and its data
-   *   less, so under 10 MB at worst, whatever is sent.
+   * - at most DECODED_MEMO_ENTRIES (the oldest goes first, ../bounded-map.ts): a value is at most
+   *   4 KB and its data less, so under 10 MB at worst, whatever is sent.
    */
-  readonly #decoded = new Map<string, CookieSessionData>();
+  readonly #decoded = new BoundedMap<string, CookieSessionData>(DECODED_MEMO_ENTRIES);
 
   constructor(protector: ValueProtector) {
     this.#protector = protector;
@@ -99,15 +100,9 @@ export class NativeCookieCodec implements SessionCookieCodec {
     let decoded = this.#decoded.get(value);
     if (decoded === undefined) {
       decoded = decodePayload(verified.payload);
-      if (Object.values(decoded.data).every(isPrimitive)) this.#remember(value, { ...decoded, data: Object.freeze(decoded.data) });
+      if (Object.values(decoded.data).every(isPrimitive)) this.#decoded.set(value, { ...decoded, data: Object.freeze(decoded.data) });
     }
     return { permanent: decoded.permanent, created: decoded.created, data: decoded.data, signedAt: verified.signedAt, keyIndex: verified.keyIndex };
-  }
-
-  #remember(value: string, decoded: CookieSessionData): void {
-    // A Map iterates in insertion order, so its first key is the oldest.
-    if (this.#decoded.size >= DECODED_MEMO_ENTRIES) this.#decoded.delete(this.#decoded.keys().next().value!);
-    this.#decoded.set(value, decoded);
   }
 }
 

@@ -26,6 +26,7 @@
  * Read next: sealer.ts.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { BoundedMap } from '../bounded-map.js';
 
 /** What a message signed by us is known to have. */
 export interface RememberedMac {
@@ -46,12 +47,11 @@ export interface RememberedMac {
 export const DEFAULT_MAC_MEMO_ENTRIES = 1024;
 
 export class MacMemo {
-  readonly #entries = new Map<string, RememberedMac>();
-  readonly #capacity: number;
+  // When full, the oldest entry goes (../bounded-map.ts).
+  readonly #entries: BoundedMap<string, RememberedMac>;
 
   constructor(capacity = DEFAULT_MAC_MEMO_ENTRIES) {
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`MacMemo capacity must be a whole number ≥ 1, not ${capacity}`);
-    this.#capacity = capacity;
+    this.#entries = new BoundedMap(capacity, 'MacMemo');
   }
 
   get size(): number {
@@ -79,10 +79,6 @@ export class MacMemo {
 
   /** Remembers a signature that was just computed or verified. Drops the oldest entry when full. */
   remember(message: string, signature: string, payload: Buffer, keyIndex: number): void {
-    if (!this.#entries.has(message) && this.#entries.size >= this.#capacity) {
-      // A Map iterates in insertion order, so its first key is the oldest.
-      this.#entries.delete(this.#entries.keys().next().value!);
-    }
     this.#entries.set(message, { signature: Buffer.from(signature, 'latin1'), payload: Buffer.from(payload), keyIndex });
   }
 }

@@ -22,8 +22,8 @@
  * Never put a secret in a signed session. Also not here: deciding what an error means to the user
  * (session/cookie-session.ts turns every one of them into "no session").
  *
- * Read next: mac-memo.ts, which makes checking the same value again cost no HMAC; then sealer.ts,
- * which makes a value unreadable as well as unforgeable.
+ * Read next: ../bounded-map.ts and mac-memo.ts, which make checking the same value again cost no
+ * HMAC; then sealer.ts, which makes a value unreadable as well as unforgeable.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { MacMemo } from './mac-memo.js';
