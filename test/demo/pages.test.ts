@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorPage, indexPage, loginPage, type InspectorView } from '../../src/demo/pages.js';
+import { errorPage, indexPage, indexPageKey, loginPage, type InspectorView } from '../../src/demo/pages.js';
 
 const anonymous: InspectorView = {
   cookieName: 'session',
@@ -132,4 +132,61 @@ test('indexPage() shows each visitor the parts of their own settings, never part
       }
     }
   }
+});
+
+test('indexPageKey() changes with every input of the index page, so a kept page is never shown for another', () => {
+  // A view with every field set, so that each one can be changed in turn. Its type is InspectorView,
+  // so a field added there must be added here, and is then checked below.
+  const full: InspectorView = {
+    cookieName: 'session',
+    incoming: { present: true, bytes: 130, rejection: null, signedAt: new Date(Date.UTC(2026, 10, 25)), keyIndex: 0 },
+    permanent: false,
+    lifetimeSeconds: 2678400,
+    storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null },
+    data: { username: 'alice' },
+    source: { setCookie: '/c#L1', volatileOrPermanent: '/v#L1', whenToSend: '/w#L1', formParser: '/f#L1' },
+  };
+  // null becomes a value of the field's other type: a date, a size, or text.
+  const changed = (value: unknown, field: string): unknown =>
+    value instanceof Date ? new Date(value.getTime() + 1000)
+    : value === null ? ({ cookieExpiry: new Date(0), storedBytes: 0 } as Record<string, unknown>)[field] ?? 'x'
+    : typeof value === 'string' ? `${value}x`
+    : typeof value === 'number' ? value + 1
+    : typeof value === 'boolean' ? !value
+    : { ...(value as object), extra: 1 };
+  const base = indexPageKey('alice', full, 'token');
+  const keys = new Set([base]);
+  let fields = 0;
+  for (const [name, value] of Object.entries(full)) {
+    const variants: InspectorView[] =
+      value !== null && typeof value === 'object' && !(value instanceof Date) && name !== 'data'
+        ? Object.entries(value).map(([inner, innerValue]) => ({ ...full, [name]: { ...value, [inner]: changed(innerValue, inner) } }))
+        : [{ ...full, [name]: changed(value, name) }];
+    for (const variant of variants) {
+      fields += 1;
+      const key = indexPageKey('alice', variant, 'token');
+      assert.ok(!keys.has(key), `changing ${name} (variant ${fields}) left the key as it was: ${key}`);
+      keys.add(key);
+    }
+  }
+  assert.ok(fields >= 17, `${fields} fields checked`);
+  // The two arguments beside the view, and text that tries to run into the next field.
+  for (const key of [indexPageKey('bob', full, 'token'), indexPageKey(null, full, 'token'), indexPageKey('alice', full, 'token2'), indexPageKey('alice 5:token', full, '')]) {
+    assert.ok(!keys.has(key), key);
+    keys.add(key);
+  }
+  assert.equal(indexPageKey('alice', { ...full, source: null }, 'token') === indexPageKey('alice', { ...full, source: undefined }, 'token'), true, 'no links is no links');
+});
+
+test('indexPage() gives a kept page only for the same inputs, and the same page as rendering it again', () => {
+  const view = (name: string): InspectorView => ({ ...anonymous, incoming: { present: true, bytes: 40, rejection: null, signedAt: null, keyIndex: 0 }, data: { username: name } });
+  const first = indexPage('alice', view('alice'), 't1');
+  assert.equal(indexPage('alice', view('alice'), 't1'), first);
+  const bob = indexPage('bob', view('bob'), 't1');
+  assert.match(bob, /Logged in as <strong>bob<\/strong>/);
+  assert.doesNotMatch(bob, /alice/);
+  assert.match(indexPage('alice', view('alice'), 't2'), /value="t2"/);
+  // More pages than are kept: the first is rendered again, identical.
+  for (let index = 0; index < 300; index += 1) indexPage(`user${index}`, view(`user${index}`), 't1');
+  assert.equal(indexPage('alice', view('alice'), 't1'), first);
 });
