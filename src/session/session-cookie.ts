@@ -37,7 +37,7 @@ export function sessionCookie(settings: SessionCookieSettings, value: string, pe
     value,
     // Volatile: neither attribute, so the browser keeps the cookie only until it closes.
     maxAge: permanent ? settings.lifetimeSeconds : undefined,
-    expires: permanent ? new Date(now + settings.lifetimeSeconds * 1000) : undefined,
+    expires: permanent ? new Date(wholeSecond(now) + settings.lifetimeSeconds * 1000) : undefined,
     domain: settings.domain,
     path: settings.path,
     httpOnly: settings.httpOnly,
@@ -59,8 +59,17 @@ export function deletionCookie(settings: SessionCookieSettings, secureRequest: b
 export function cookieExpiry({ session, incoming }: LoadedSession, settings: SessionCookieSettings, now: number): Date | null {
   if (!session.permanent) return null;
   const resent = session.modified || settings.refreshEachRequest || incoming.signedAt === null;
-  const from = resent ? now : incoming.signedAt!.getTime();
+  const from = resent ? wholeSecond(now) : incoming.signedAt!.getTime();
   return new Date(from + settings.lifetimeSeconds * 1000);
+}
+
+/**
+ * `now` without its milliseconds. An HTTP date has whole seconds (RFC 9110 §5.6.7), and so does a
+ * signing date; an expiry with milliseconds would also make the index page a different page every
+ * millisecond, so that no kept page (../demo/pages.ts) would ever be shown twice.
+ */
+function wholeSecond(now: number): number {
+  return Math.floor(now / 1000) * 1000;
 }
 
 /**

@@ -90,6 +90,21 @@ test('a permanent session cookie has Max-Age = lifetime and the matching Expires
   assert.equal(sessionInterface.inspect(loaded).cookieExpiry?.getTime(), expires.getTime());
 });
 
+test('a permanent cookie expires on a whole second: Expires, and the expiry the inspector shows, agree', async () => {
+  const clock = new TestClock(Date.UTC(2026, 10, 25, 12, 0, 0) + 750);
+  const sessionInterface = sessions(clock);
+  const loaded = await sessionInterface.open(undefined);
+  loaded.session.set('username', 'alice');
+  loaded.session.permanent = true;
+  const header = setCookie(await commit(sessionInterface, loaded))!;
+  const expiry = sessionInterface.inspect(loaded).cookieExpiry!;
+  assert.equal(expiry.getTime(), Date.UTC(2026, 10, 25, 12, 0, 0) + LIFETIME * 1000);
+  assert.match(header, new RegExp(`; Expires=${expiry.toUTCString()};`));
+  // The same second gives the same expiry, so the page that shows it is the same page.
+  clock.milliseconds += 200;
+  assert.equal(sessionInterface.inspect(loaded).cookieExpiry!.getTime(), expiry.getTime());
+});
+
 test('the cookie round-trips: data, permanent flag, signing date and key', async () => {
   const clock = new TestClock();
   const sessionInterface = sessions(clock);
