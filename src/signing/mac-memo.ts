@@ -5,6 +5,7 @@
  * What: `MacMemo` is a bounded map from a signed *message* (`name=payload.timestamp`, which is public:
  * it is written in the cookie) to the signature our key gave it, the payload, and which key it was.
  * `Signer` fills it when it signs and when a value verifies, and consults it before computing.
+ * `Sealer` uses it the same way for encrypted values, with GCM's tag in the place of the signature.
  *
  * Why: a browser sends the same session cookie with every request until the session changes, and a
  * permanent session is re-signed with the same payload and the same whole-second timestamp many times

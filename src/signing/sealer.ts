@@ -20,6 +20,9 @@
  * - `v1` names the format. A later format gets `v2`, and this code refuses what it does not know:
  *   no silent downgrade to a weaker format (or to plain signing) is possible.
  * - Rotation works as for signing: the first key seals, every key opens, and `keyIndex` says which.
+ * - A value sealed or opened before is not decrypted again when it comes back (a decipher costs more
+ *   than the rest of the request's session work): the MAC memo of signed values serves here too,
+ *   with GCM's tag in the place of the HMAC (see `open()`).
  *
  * Spec: NIST SP 800-38D (GCM); RFC 5869 (HKDF); RFC 5116 §5.1 (AEAD_AES_256_GCM, 12-byte nonce,
  * 16-byte tag); RFC 4648 §5 (base64url).
@@ -30,11 +33,17 @@
  * Read next: ../session/session.ts.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { BadSignature, checkAge, checkSecrets, decodeCanonicalBase64url, MalformedSignature, splitThreeParts, type ValueProtector, type VerifiedValue } from './signer.js';
+import { MacMemo } from './mac-memo.js';
+import { BadSignature, checkAge, checkSecrets, decodeCanonicalBase64url, MalformedSignature, MAX_SIGNED_VALUE_LENGTH, splitThreeParts, type ValueProtector, type VerifiedValue } from './signer.js';
 
 const VERSION = 'v1';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+/**
+ * The last 22 base64url characters of a value hold its whole tag: 22 × 6 = 132 bits, of which at
+ * most 4 are padding, so at least 128, the tag's 16 bytes.
+ */
+const TAG_CHARACTERS = 22;
 
 export interface SealerOptions {
   /** Secret keys, newest first. The first seals; every one opens. */
@@ -42,6 +51,8 @@ export interface SealerOptions {
   /** Milliseconds since the epoch; tests freeze it. */
   readonly now?: () => number;
   readonly clockSkewSeconds?: number;
+  /** As for Signer: how many sealed values to remember (mac-memo.ts); 0 decrypts every time. */
+  readonly memoEntries?: number;
 }
 
 export class Sealer implements ValueProtector {
@@ -49,12 +60,14 @@ export class Sealer implements ValueProtector {
   readonly #keys: readonly Buffer[];
   readonly #now: () => number;
   readonly #clockSkewSeconds: number;
+  readonly #memo: MacMemo | null;
 
   constructor(options: SealerOptions) {
     checkSecrets('Sealer', options.secrets);
     this.#keys = options.secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'scratchpad.sealer', `aes-256-gcm ${VERSION}`, 32)));
     this.#now = options.now ?? Date.now;
     this.#clockSkewSeconds = options.clockSkewSeconds ?? 60;
+    this.#memo = options.memoEntries === 0 ? null : new MacMemo(options.memoEntries);
   }
 
   protect(name: string, payload: Buffer | string): string {
@@ -75,10 +88,25 @@ export class Sealer implements ValueProtector {
     cipher.setAAD(associatedData(name, timestamp));
     const ciphertext = Buffer.concat([cipher.update(Buffer.from(payload)), cipher.final()]);
     // 4. nonce | ciphertext | tag, in base64url, after the version and the date.
-    return `${VERSION}.${timestamp}.${Buffer.concat([nonce, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
+    const sealed = `${VERSION}.${timestamp}.${Buffer.concat([nonce, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
+    // Remembered, so that the browser's next request, which brings it back, needs no decipher.
+    this.#remember(name, sealed, Buffer.from(payload), 0);
+    return sealed;
   }
 
   open(name: string, sealed: string, maxAgeSeconds: number): VerifiedValue {
+    // A value sealed or opened before, sent back unchanged, skips steps 1 to 4; its age (step 5) is
+    // checked every time. As in Signer.verify: the memo is keyed by what anyone can see, the name
+    // and the value up to its tag; the characters that carry the tag are compared in constant time
+    // (mac-memo.ts). A hit is byte for byte a value that passed every check, and GCM decrypts one
+    // value to one payload only, so the remembered payload is what decrypting would give.
+    const tagStart = sealed.length - TAG_CHARACTERS;
+    const remembered = tagStart <= 0 || sealed.length > MAX_SIGNED_VALUE_LENGTH ? undefined : this.#memo?.match(`${name}=${sealed.slice(0, tagStart)}`, sealed.slice(tagStart));
+    if (remembered !== undefined) {
+      const dateStart = VERSION.length + 1;
+      const signedAt = checkAge(sealed.slice(dateStart, sealed.indexOf('.', dateStart)), this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
+      return { payload: Buffer.from(remembered.payload), signedAt, keyIndex: remembered.keyIndex };
+    }
     // 1. Length and shape, as for signed values.
     const [version, timestamp, encoded] = splitThreeParts(sealed, 'sealed value');
     // 2. Version: only the format we know; there is no fallback to anything weaker.
@@ -95,9 +123,16 @@ export class Sealer implements ValueProtector {
       if (payload === null) continue;
       // 5. Age: the timestamp was authenticated with the ciphertext.
       const signedAt = checkAge(timestamp, this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
+      // Remembered only once genuine and not expired: a forged value never enters the memo.
+      this.#remember(name, sealed, payload, keyIndex);
       return { payload, signedAt, keyIndex };
     }
     throw new BadSignature(`sealed value opens with none of the ${this.#keys.length} configured key(s): it was changed, or sealed with a key no longer configured`);
+  }
+
+  #remember(name: string, sealed: string, payload: Buffer, keyIndex: number): void {
+    const tagStart = sealed.length - TAG_CHARACTERS;
+    this.#memo?.remember(`${name}=${sealed.slice(0, tagStart)}`, sealed.slice(tagStart), payload, keyIndex);
   }
 }
 

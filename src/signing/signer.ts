@@ -104,7 +104,7 @@ export interface ValueProtector {
 }
 
 /** Nothing we sign is larger than a cookie, so a longer value is refused before any work. */
-const MAX_SIGNED_VALUE_LENGTH = 4096;
+export const MAX_SIGNED_VALUE_LENGTH = 4096;
 const SIGNATURE_BYTES = 32; // SHA-256
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const TIMESTAMP = /^(?:0|[1-9][0-9]{0,14})$/; // whole seconds; 15 digits is far beyond year 9999

@@ -116,3 +116,67 @@ test('Sealer implements ValueProtector', () => {
   assert.equal(sealer.protection, 'encrypted');
   assert.equal(sealer.unprotect('n', sealer.protect('n', 'x'), 60).payload.toString(), 'x');
 });
+
+// The memo (mac-memo.ts, with GCM's tag as the MAC): a value sealed or opened before is not
+// decrypted again. Everything must come out exactly as without it.
+
+/** What open() does with a value: its payload and key, or the class and message of its error. */
+function outcome(sealer: Sealer, name: string, value: string, maxAge = DAY): string {
+  try {
+    const { payload, signedAt, keyIndex } = sealer.open(name, value, maxAge);
+    return `ok ${payload.toString('base64')} ${signedAt.getTime()} ${keyIndex}`;
+  } catch (error) {
+    return `${(error as Error).name}: ${(error as Error).message}`;
+  }
+}
+
+test('Sealer with a memo answers every variant of a remembered value exactly as a Sealer without one', () => {
+  const remembering = sealerAt(NOW);
+  const fresh = new Sealer({ secrets: ['current-key'], now: () => NOW, memoEntries: 0 });
+  const good = remembering.seal('session', 'payload of some length');
+  assert.equal(remembering.open('session', good, DAY).payload.toString(), 'payload of some length');
+  const variants: string[] = [good, `${good}A`, good.slice(0, -1), good.replace(/^v1\./, 'v2.'), good.replace(/^v1\.(\d+)/, (_, t: string) => `v1.${Number(t) + 1}`), `${good}=`];
+  const blobLength = Buffer.from(good.split('.')[2]!, 'base64url').length;
+  for (let index = 0; index < blobLength; index += 1) variants.push(flipByte(good, index));
+  // Every character that carries the tag, changed to each of three others (some of these only
+  // change the padding bits of the last character: a second spelling, refused as malformed).
+  for (let index = good.length - 22; index < good.length; index += 1) {
+    for (const other of ['A', 'B', '_']) {
+      if (good[index] !== other) variants.push(good.slice(0, index) + other + good.slice(index + 1));
+    }
+  }
+  let accepted = 0;
+  for (const variant of variants) {
+    const expected = outcome(fresh, 'session', variant);
+    assert.equal(outcome(remembering, 'session', variant), expected, variant);
+    if (expected.startsWith('ok')) accepted += 1;
+  }
+  assert.equal(accepted, 1, 'only the value itself opens');
+  assert.match(outcome(remembering, 'other', good), /^BadSignature/, 'another cookie name');
+});
+
+test('Sealer with a memo still refuses a remembered value once it is too old', () => {
+  let now = NOW;
+  const sealer = new Sealer({ secrets: ['current-key'], now: () => now });
+  const sealed = sealer.seal('session', 'x');
+  assert.equal(sealer.open('session', sealed, 60).payload.toString(), 'x');
+  now += 61_000;
+  assert.throws(() => sealer.open('session', sealed, 60), SignatureExpired);
+});
+
+test('Sealer with a memo reports an old key on every request, and hands out copies of the payload', () => {
+  const old = sealerAt(NOW, ['old-key']).seal('session', 'data');
+  const rotated = sealerAt(NOW, ['new-key', 'old-key']);
+  for (let round = 0; round < 3; round += 1) {
+    const opened = rotated.open('session', old, DAY);
+    assert.equal(opened.keyIndex, 1, `round ${round}`);
+    assert.equal(opened.payload.toString(), 'data', `round ${round}`);
+    opened.payload.fill(0);
+  }
+});
+
+test('Sealer never remembers a value that failed to open', () => {
+  const sealer = sealerAt(NOW);
+  const forged = flipByte(sealerAt(NOW).seal('session', 'x'), 20); // a byte of the tag
+  for (let round = 0; round < 3; round += 1) assert.throws(() => sealer.open('session', forged, DAY), BadSignature);
+});
