@@ -111,6 +111,8 @@ interface Row extends LoadResult {
   /** The bare server's requests/s for the same kind of request, measured just before this row. */
   readonly baseline: number;
   readonly ratio: number;
+  /** The lowest and highest ratio of the pairs: how far one pair alone could have been off. */
+  readonly ratioRange: readonly [number, number];
 }
 const rows: Row[] = [];
 
@@ -157,7 +159,7 @@ async function row(scenario: string, server: string, candidate: Load): Promise<v
   }
   pairs.sort((a, b) => a.ratio - b.ratio);
   const median = pairs[Math.floor(pairs.length / 2)]!;
-  rows.push({ scenario, server, ...median.result, baseline: median.baseline, ratio: median.ratio });
+  rows.push({ scenario, server, ...median.result, baseline: median.baseline, ratio: median.ratio, ratioRange: [pairs[0]!.ratio, pairs[pairs.length - 1]!.ratio] });
 }
 
 // 1. What the headers every response carries cost a bare server (the baseline below sends them too).
@@ -200,10 +202,10 @@ await bare.stop();
 
 // 3. The table: each ratio is against the bare server measured just before, for the same kind of request.
 console.log(`load: ${useWrk ? 'wrk' : 'built-in node:http generator'}, ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run, median of ${ROUNDS} alternating pairs${hasTool('taskset') ? ', server on CPU 0, load on CPU 1' : ''}`);
-console.log(`${'scenario'.padEnd(28)}${'server'.padEnd(44)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'bare req/s'.padStart(12)}  ratio`);
+console.log(`${'scenario'.padEnd(28)}${'server'.padEnd(44)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'bare req/s'.padStart(12)}  ratio  (lowest-highest pair)`);
 for (const row of rows) {
   console.log(
-    `${row.scenario.padEnd(28)}${row.server.padEnd(44)}${row.requestsPerSecond.toFixed(0).padStart(9)}${row.p50Ms.toFixed(2).padStart(9)}${row.p99Ms.toFixed(2).padStart(9)}${String(row.errors).padStart(8)}${row.baseline.toFixed(0).padStart(12)}  ${row.ratio.toFixed(2)}x`,
+    `${row.scenario.padEnd(28)}${row.server.padEnd(44)}${row.requestsPerSecond.toFixed(0).padStart(9)}${row.p50Ms.toFixed(2).padStart(9)}${row.p99Ms.toFixed(2).padStart(9)}${String(row.errors).padStart(8)}${row.baseline.toFixed(0).padStart(12)}  ${row.ratio.toFixed(2)}x  (${row.ratioRange[0].toFixed(2)}-${row.ratioRange[1].toFixed(2)})`,
   );
 }
 if (redis === null) console.log('redis store: skipped, redis-server is not installed');
