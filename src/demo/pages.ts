@@ -161,8 +161,10 @@ export interface InspectorView {
  * 2 µs, and Node then had to flatten the string of a hundred pieces before writing it, another
  * 1.7 µs (in-process timings); a kept page is flattened by its first write and stays flat. With
  * pages kept, the server answered 11 % more GET / with a session (this version and the one before
- * under the same wrk load at once, on one core, five runs each way). Bounded like every memo: a page
- * with a 3,000-character username is about 25 KB, so the 256 kept pages hold under 7 MB at worst.
+ * under the same wrk load at once, on one core, five runs each way). Bounded like every memo: the
+ * largest page and key measured, for a username of 3,000 quotation marks (escaped in the greeting,
+ * and again in the data) or of 3,000 emoji (two bytes a character), take about 55 KB together, so
+ * the 256 kept pages hold under 15 MB at worst, and a few hundred KB for names of usual length.
  */
 export function indexPage(username: string | null, inspector: InspectorView, csrfToken = ''): string {
   const key = indexPageKey(username, inspector, csrfToken);

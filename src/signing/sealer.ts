@@ -86,11 +86,12 @@ export class Sealer implements ValueProtector {
     // 3. Encrypt, binding name, version and date as additional authenticated data.
     const cipher = createCipheriv('aes-256-gcm', this.#keys[0]!, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(associatedData(name, timestamp));
-    const ciphertext = Buffer.concat([cipher.update(Buffer.from(payload)), cipher.final()]);
+    const bytes = Buffer.from(payload);
+    const ciphertext = Buffer.concat([cipher.update(bytes), cipher.final()]);
     // 4. nonce | ciphertext | tag, in base64url, after the version and the date.
     const sealed = `${VERSION}.${timestamp}.${Buffer.concat([nonce, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
     // Remembered, so that the browser's next request, which brings it back, needs no decipher.
-    this.#remember(name, sealed, Buffer.from(payload), 0);
+    this.#remember(name, sealed, bytes, 0);
     return sealed;
   }
 
