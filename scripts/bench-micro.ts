@@ -10,7 +10,7 @@
  * ratio ≥ 1 means ours is at least as fast. Absolute numbers depend on the machine; ratios less.
  * MICRO_MS (default 400) is the time per measurement.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import {
   CookieSessionInterface,
   escapeHtml,
@@ -21,6 +21,7 @@ import {
   parseCookieHeader,
   readCookie,
   parseUrlencoded,
+  Sealer,
   serializeSetCookie,
   Signer,
   type SessionInterface,
@@ -76,6 +77,23 @@ compare('Signer.sign, same payload and second (memo)', 'floor: createHmac + base
 compare('Signer.sign, memo off', 'floor: createHmac + base64url', () => unmemoized.sign('session', payload), () =>
   createHmac('sha256', floorKey).update(`session=${encodedPayload}.${timestamp}`).digest('base64url'),
 );
+
+// --- Sealing (SESSION_COOKIE_ENCRYPT=true): against one bare AES-256-GCM decipher of the same value.
+const sealer = new Sealer({ secrets: [SECRET] });
+const unmemoizedSealer = new Sealer({ secrets: [SECRET], memoEntries: 0 });
+const sealed = sealer.seal('session', payload);
+const sealedBytes = Buffer.from(sealed.split('.')[2]!, 'base64url');
+const sealerKey = Buffer.from(hkdfSync('sha256', SECRET, 'scratchpad.sealer', 'aes-256-gcm v1', 32));
+const sealedAad = Buffer.from(`session=${sealed.split('.').slice(0, 2).join('.')}`);
+const decipherFloor = () => {
+  const decipher = createDecipheriv('aes-256-gcm', sealerKey, sealedBytes.subarray(0, 12), { authTagLength: 16 });
+  decipher.setAAD(sealedAad);
+  decipher.setAuthTag(sealedBytes.subarray(sealedBytes.length - 16));
+  return Buffer.concat([decipher.update(sealedBytes.subarray(12, sealedBytes.length - 16)), decipher.final()]);
+};
+if (!decipherFloor().equals(Buffer.from(payload))) throw new Error('the decipher floor does not open what Sealer sealed');
+compare('Sealer.open, same cookie again (memo)', 'floor: one AES-256-GCM decipher', () => sealer.open('session', sealed, year), decipherFloor);
+compare('Sealer.open, memo off', 'floor: one AES-256-GCM decipher', () => unmemoizedSealer.open('session', sealed, year), decipherFloor);
 
 // --- Parsers and serializers: against the straightforward version anyone would write first.
 const cookieHeader = `_ga=GA1.1.123456789.1700000000; theme=dark; session=${signed}; session_csrf=y7mpFsls4xV99Bn5QSpKFEW3snnAHBZtEEl6DHlw_M4.1795650049.HcNB7My4oX0ZWxybjCAaUR9JpC6zIgYcrje470W10oo`;
