@@ -49,39 +49,16 @@ function render(value: string | number | Html | readonly Html[]): string {
 }
 
 /**
- * Parts of a page that depend only on a few plain values which are the same on almost every
- * request (the session lifetime, the links into the source, where sessions are kept, a cookie's
- * signing date) are rendered once per distinct key and reused. The key is every input of the part,
- * so a reused part is exactly what rendering it again would give: it cannot show one visitor
- * anything of another's. Rendering the whole index page every time took 6 µs, a third of a
- * request with a session (profile of npm run bench); with these parts kept, about 2 µs.
+ * A date as HTTP and people read it. Neither this nor anything else in a page is kept on its own:
+ * whole index pages are (indexPage), and a page is rendered again only for inputs not seen lately.
  */
-class RenderedParts<Key> {
-  // Keys with dates grow by one a second at most; 256 keeps the last few minutes' (bounded-map.ts).
-  readonly #parts = new BoundedMap<Key, Html>(256);
-
-  /** The part for `key`; `renderPart` must use nothing but what the key stands for. */
-  get(key: Key, renderPart: () => Html): Html {
-    let part = this.#parts.get(key);
-    if (part === undefined) {
-      part = renderPart();
-      this.#parts.set(key, part);
-    }
-    return part;
-  }
-}
-
-const dates = new RenderedParts<number>();
-const lifetimes = new RenderedParts<number>();
-
-/** A date as HTTP and people read it (toUTCString takes 0.5 µs: each is made once). */
 function utcDate(date: Date): Html {
-  return dates.get(date.getTime(), () => html`${date.toUTCString()}`);
+  return html`${date.toUTCString()}`;
 }
 
 /** A lifetime in seconds as people read it: "31 d". */
 function lifetime(seconds: number): Html {
-  return lifetimes.get(seconds, () => html`${formatSeconds(seconds)}`);
+  return html`${formatSeconds(seconds)}`;
 }
 
 /** The one inline style block; app.ts allows exactly this text in its Content-Security-Policy. */
@@ -157,8 +134,8 @@ export interface InspectorView {
  * The index page; `csrfToken` goes into the log-out form.
  *
  * A browser with a session asks for this page again and again with the same cookies, so the same
- * page comes out: whole pages are kept, by everything they show (`indexPageKey`). Rendering one took
- * 2 µs, and Node then had to flatten the string of a hundred pieces before writing it, another
+ * page comes out: whole pages are kept, by everything they show (`indexPageKey`). Rendering one takes
+ * about 6 µs, and Node then had to flatten the string of a hundred pieces before writing it, another
  * 1.7 µs (in-process timings); a kept page is flattened by its first write and stays flat. With
  * pages kept, the server answered 11 % more GET / with a session (this version and the one before
  * under the same wrk load at once, on one core, five runs each way). Bounded like every memo: the
@@ -221,15 +198,13 @@ function inspectorSection(view: InspectorView): Html {
       ? html`yes, ${incoming.bytes} bytes, but <span class="error">rejected</span>: ${incoming.rejection}. The server treats it as no session.`
       : html`yes, ${incoming.bytes} of the 4096 bytes a browser keeps for one cookie`;
   const signed = incoming.signedAt === null ? html`` : html`<tr><th>Signed at</th><td>${utcDate(incoming.signedAt)}</td></tr>`;
-  // Keys list every input; the one free-text value, the store's name, comes last.
-  const stored = storedCells.get(`${storage.cookieHolds} ${storage.protection} ${storage.storedBytes} ${storage.type}`, () => storedCell(storage));
+  const stored = storedCell(storage);
   const kind = view.permanent
     ? html`<strong>permanent</strong>: <code>Max-Age=${lifetimeSeconds}</code> (${lifetime(lifetimeSeconds)}), so the browser keeps it until ${storage.cookieExpiry === null ? 'its lifetime ends' : utcDate(storage.cookieExpiry)}, across restarts`
-    : volatileKinds.get(lifetimeSeconds, () => html`<strong>volatile</strong>: no <code>Max-Age</code> or <code>Expires</code>, so the browser drops it when it closes (and the server refuses it after ${lifetime(lifetimeSeconds)} in any case)`);
+    : html`<strong>volatile</strong>: no <code>Max-Age</code> or <code>Expires</code>, so the browser drops it when it closes (and the server refuses it after ${lifetime(lifetimeSeconds)} in any case)`;
   const source = view.source;
-  // The links are one frozen object per application (app.ts): it is its own key.
-  const code = source ? codeRows.get(source, () => codeRow(source)) : html``;
-  const notes = inspectorNoteParts.get(`${lifetimeSeconds} ${storage.cookieHolds} ${storage.protection}`, () => inspectorNotes(lifetimeSeconds, storage));
+  const code = source ? codeRow(source) : html``;
+  const notes = inspectorNotes(lifetimeSeconds, storage);
   return html`<h2>What the server sees</h2>
 <table>
 <tr><th>Session cookie</th><td>${received}</td></tr>
@@ -241,11 +216,6 @@ ${code}
 </table>
 ${notes}`;
 }
-
-const storedCells = new RenderedParts<string>();
-const volatileKinds = new RenderedParts<number>();
-const codeRows = new RenderedParts<SourceLinks>();
-const inspectorNoteParts = new RenderedParts<string>();
 
 function codeRow(source: SourceLinks): Html {
   return html`<tr><th>The code</th><td>${codeLink(source.whenToSend, 'when a response sends the cookie')} &middot; ${codeLink(source.volatileOrPermanent, 'volatile or permanent: the line that decides')} &middot; ${codeLink(source.setCookie, 'how the Set-Cookie header is written')}</td></tr>`;

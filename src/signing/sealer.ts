@@ -101,8 +101,7 @@ export class Sealer implements ValueProtector {
     // and the value up to its tag; the characters that carry the tag are compared in constant time
     // (mac-memo.ts). A hit is byte for byte a value that passed every check, and GCM decrypts one
     // value to one payload only, so the remembered payload is what decrypting would give.
-    const tagStart = sealed.length - TAG_CHARACTERS;
-    const remembered = tagStart <= 0 || sealed.length > MAX_SIGNED_VALUE_LENGTH ? undefined : this.#memo?.match(`${name}=${sealed.slice(0, tagStart)}`, sealed.slice(tagStart));
+    const remembered = sealed.length <= TAG_CHARACTERS || sealed.length > MAX_SIGNED_VALUE_LENGTH ? undefined : this.#memo?.match(...atTag(name, sealed));
     if (remembered !== undefined) {
       const dateStart = VERSION.length + 1;
       const signedAt = checkAge(sealed.slice(dateStart, sealed.indexOf('.', dateStart)), this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
@@ -132,9 +131,17 @@ export class Sealer implements ValueProtector {
   }
 
   #remember(name: string, sealed: string, payload: Buffer, keyIndex: number): void {
-    const tagStart = sealed.length - TAG_CHARACTERS;
-    this.#memo?.remember(`${name}=${sealed.slice(0, tagStart)}`, sealed.slice(tagStart), payload, keyIndex);
+    this.#memo?.remember(...atTag(name, sealed), payload, keyIndex);
   }
+}
+
+/**
+ * A sealed value cut where its tag begins, as the memo keeps it: what anyone can see (the cookie's
+ * name and the value up to the tag), and the characters that carry the tag.
+ */
+function atTag(name: string, sealed: string): [visible: string, tag: string] {
+  const tagStart = sealed.length - TAG_CHARACTERS;
+  return [`${name}=${sealed.slice(0, tagStart)}`, sealed.slice(tagStart)];
 }
 
 function associatedData(name: string, timestamp: string): Buffer {

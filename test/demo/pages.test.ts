@@ -104,9 +104,9 @@ test('every page is pure ASCII when what it shows is (a single non-ASCII charact
   for (const html of pages) assert.doesNotMatch(html, /[^\x00-\x7f]/);
 });
 
-test('indexPage() shows each visitor the parts of their own settings, never parts kept for others', () => {
-  // pages.ts keeps parts rendered for a lifetime, a store, a date or a set of links and reuses them
-  // by key. Pages for different values of each, rendered in turn and again, must each show their own.
+test('indexPage() shows each visitor the page of their own settings, never a page kept for others', () => {
+  // pages.ts keeps whole pages and reuses them by key. Pages for different lifetimes, stores, dates
+  // and links, rendered in turn and again (the second time from the kept pages), must each show their own.
   const links = (line: number) => ({ setCookie: `/c#L${line}`, volatileOrPermanent: `/v#L${line}`, whenToSend: `/w#L${line}`, formParser: `/f#L${line}` });
   const views: { view: InspectorView; shows: RegExp }[] = [
     { view: { ...anonymous, lifetimeSeconds: 60 }, shows: /refuses it after 1 min in any case[\s\S]*survives restarts for 1 min\./ },
