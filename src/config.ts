@@ -29,6 +29,7 @@
  * | SESSION_COOKIE_FORMAT        | native         | native, or flask: exactly Flask's signed cookie |
  * | SESSION_IDLE_LIFETIME        | 86400 (1 d)    | seconds a volatile server-side session lives unused |
  * | SESSION_MEMORY_MAX           | 10000          | most sessions the memory store keeps        |
+ * | LIMIT_NEW_SESSIONS           | 100            | new server-side sessions per minute per client address (429 past it); 0: no limit |
  * | SESSION_FILE_DIR             | .scratchpad-sessions | directory of the filesystem store     |
  * | SESSION_REDIS_URL            | redis://127.0.0.1:6379/0 | redis://[[user]:password@]host[:port][/db] |
  * | SESSION_COOKIE_PARTITIONED   | false          | true or false (true needs Secure)           |
@@ -44,6 +45,7 @@
  * | REQUEST_TIMEOUT_MS           | 30000          | time to send the whole request (408)        |
  * | KEEP_ALIVE_TIMEOUT_MS        | 5000           | idle time before a kept-alive connection closes |
  * | MAX_CONNECTIONS              | 1000           | open connections; more are closed at once   |
+ * | MAX_CONNECTIONS_PER_CLIENT   | 100 (0 with TRUST_PROXY) | open connections from one client address (an IPv6 /64); 0: no limit |
  * | WORKERS                      | 1              | server processes on node:cluster, or auto (one per CPU); not with memory |
  * | ACCESS_LOG                   | true           | true or false                               |
  * | NODE_ENV                     | (none)         | "production" makes a weak SECRET_KEY fatal  |
@@ -117,6 +119,12 @@ export const MAX_ABSOLUTE_LIFETIME_SECONDS = 10 * 365 * 24 * 60 * 60;
 /** A day: long enough for a working session with breaks, short enough that a forgotten one ends. */
 export const DEFAULT_IDLE_LIFETIME_SECONDS = 24 * 60 * 60;
 export const DEFAULT_MEMORY_MAX = 10_000;
+/**
+ * New server-side sessions per minute from one client address. A person logs in a few times a day;
+ * a hundred people behind one office NAT all logging in at nine still fit in a minute's burst, and
+ * then one new session every 0.6 s. A script creating sessions as fast as it can gets 100, then 429s.
+ */
+export const DEFAULT_NEW_SESSIONS_PER_MINUTE = 100;
 export const DEFAULT_FILE_DIR = '.scratchpad-sessions';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
 
@@ -141,7 +149,7 @@ export function loadConfig(env: Environment = process.env, cwd: string = process
     accessLog: readBoolean(env, 'ACCESS_LOG', true),
     tls,
     trustProxy,
-    limits: readLimits(env),
+    limits: readLimits(env, trustProxy),
     workers: readWorkers(env, store.type),
     warnings: Object.freeze(warnings),
   });
@@ -177,7 +185,7 @@ function readSecure(env: Environment, tls: boolean, trustProxy: boolean): boolea
   return trustProxy ? 'auto' : false;
 }
 
-function readLimits(env: Environment): Config['limits'] {
+function readLimits(env: Environment, trustProxy: boolean): Config['limits'] {
   const form: FormLimits = Object.freeze({
     maxBodyBytes: readInteger(env, 'LIMIT_BODY_BYTES', DEFAULT_FORM_LIMITS.maxBodyBytes, 1, 1 << 30),
     maxFields: readInteger(env, 'LIMIT_FORM_FIELDS', DEFAULT_FORM_LIMITS.maxFields, 1, 1_000_000),
@@ -191,6 +199,9 @@ function readLimits(env: Environment): Config['limits'] {
     keepAliveTimeoutMs: readInteger(env, 'KEEP_ALIVE_TIMEOUT_MS', SERVER_LIMITS.keepAliveTimeoutMs, 1, 3_600_000),
     timeoutCheckIntervalMs: SERVER_LIMITS.timeoutCheckIntervalMs,
     maxConnections: readInteger(env, 'MAX_CONNECTIONS', SERVER_LIMITS.maxConnections, 1, 1_000_000),
+    // Behind a proxy every connection comes from the proxy's address: a per-client limit there
+    // would limit everybody together, so it is off unless set (the proxy is the place for it).
+    maxConnectionsPerClient: readInteger(env, 'MAX_CONNECTIONS_PER_CLIENT', trustProxy ? 0 : SERVER_LIMITS.maxConnectionsPerClient, 0, 1_000_000),
   });
   // Node refuses a headers timeout longer than the request timeout: say so in our words.
   if (server.headersTimeoutMs > server.requestTimeoutMs) {
@@ -281,6 +292,7 @@ function readStoreSettings(env: Environment, cwd: string): StoreSettings {
     format: readFormat(env, match),
     idleLifetimeSeconds: readInteger(env, 'SESSION_IDLE_LIFETIME', DEFAULT_IDLE_LIFETIME_SECONDS, 1, MAX_LIFETIME_SECONDS),
     memoryMax: readInteger(env, 'SESSION_MEMORY_MAX', DEFAULT_MEMORY_MAX, 1, 100_000_000),
+    newSessionsPerMinute: readInteger(env, 'LIMIT_NEW_SESSIONS', DEFAULT_NEW_SESSIONS_PER_MINUTE, 0, 1_000_000),
     fileDirectory: resolve(cwd, readString(env, 'SESSION_FILE_DIR', DEFAULT_FILE_DIR)),
     redis: readRedisUrl(env),
   });

@@ -30,11 +30,14 @@ export { HttpError } from './http/http-error.js';
 export { DEFAULT_FORM_LIMITS, FormFields, parseUrlencoded, readFormBody, type FormLimits } from './http/form.js';
 export { htmlReply, localRedirectTarget, redirectReply, withHeader, withHeaders, type HeaderValue, type Reply } from './http/reply.js';
 export { requestOrigin, type RequestOrigin } from './http/origin.js';
+export { clientAddress, clientKey } from './http/client-address.js';
+export { RateLimiter, type RateLimitOptions } from './http/rate-limit.js';
 export { cspSourceHash, securityHeaders } from './http/security-headers.js';
 export { Router, requestPath, type Handler, type Route } from './http/router.js';
 export {
   closeGracefully,
   createHttpServer,
+  escapeForLog,
   SERVER_LIMITS,
   writeReply,
   type Application,
@@ -86,7 +89,7 @@ export {
   type SessionRecord,
   type SessionStore,
 } from './session/store.js';
-export { ServerSessionInterface, type ServerSessionOptions } from './session/server-session.js';
+export { ServerSessionInterface, TooManyNewSessionsError, type ServerSessionOptions } from './session/server-session.js';
 export { MemorySessionStore, type MemoryStoreOptions } from './session/stores/memory.js';
 export { FileSessionStore, type FileStoreOptions } from './session/stores/filesystem.js';
 export { encodeCommand, RespDecoder, RespError, RespProtocolError, type RespValue } from './redis/resp.js';

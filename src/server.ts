@@ -49,7 +49,15 @@ async function serve(config: Config): Promise<void> {
   try {
     demo = await createDemoFromConfig(config, { log: (message) => (speaks ? console.log(`scratchpad: ${message}`) : undefined) });
   } catch (error) {
-    // Such as a SESSION_FILE_DIR that cannot be created.
+    // A SESSION_FILE_DIR other users can write to is a setting to change, so it is reported and
+    // exits (2) like a ConfigError. Loaded here, where it is needed; backend.ts has loaded it already.
+    const { UnsafeSessionDirectoryError } = await import('./session/stores/filesystem.js');
+    if (error instanceof UnsafeSessionDirectoryError) {
+      const setting = new ConfigError('SESSION_FILE_DIR', 'a directory owned by this user and writable by no one else (chmod 700)', error.directory);
+      console.error(`scratchpad: configuration error: ${setting.message}: ${error.problem}; ${error.fix}`);
+      process.exit(2);
+    }
+    // Such as a SESSION_FILE_DIR that cannot be created: a fault of the machine, not of a setting.
     console.error(`scratchpad: cannot open the ${config.store.type} session store: ${(error as Error).message}`);
     process.exit(1);
   }

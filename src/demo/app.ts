@@ -29,6 +29,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import {
+  clientAddress,
+  clientKey,
   CSRF_FIELD,
   cspSourceHash,
   DEFAULT_FORM_LIMITS,
@@ -41,7 +43,6 @@ import {
   requestOrigin,
   requestPath,
   securityHeaders,
-  withHeader,
   withHeaders,
   CsrfProtection,
   openSessionBackend,
@@ -120,9 +121,9 @@ export function createDemoApp(options: DemoOptions): Application {
       return htmlReply(200, anonymousIndex);
     }
     // The log-out button is a form, so it carries a CSRF token like the login form.
-    const { token, setCookie } = loggedIn ? csrf.issue(request.headers.cookie, origin.secure) : { token: '', setCookie: null };
-    const page = indexPage(loggedIn ? username : null, inspectorView(loaded, session), token);
-    return withCookie(htmlReply(200, page), setCookie);
+    const issued = loggedIn ? csrf.issue(request.headers.cookie, origin.secure) : null;
+    const page = indexPage(loggedIn ? username : null, inspectorView(loaded, session), issued?.token ?? '');
+    return issued === null ? htmlReply(200, page) : withToken(htmlReply(200, page), issued.setCookie);
   }
 
   /** What the inspector on the index page shows about this request's session. */
@@ -140,9 +141,9 @@ export function createDemoApp(options: DemoOptions): Application {
 
   /** GET /login — the form, with its CSRF token. It does not touch the session. */
   function showLogin({ request, origin }: RequestContext): Reply {
-    const { token, setCookie } = csrf.issue(request.headers.cookie, origin.secure);
+    const issued = csrf.issue(request.headers.cookie, origin.secure);
     const next = new URL(request.url ?? '/', 'http://localhost').searchParams.get('next');
-    return withCookie(htmlReply(200, loginPage({ csrfToken: token, next: localRedirectTarget(next), source: links })), setCookie);
+    return withToken(htmlReply(200, loginPage({ csrfToken: issued.token, next: localRedirectTarget(next), source: links })), issued.setCookie);
   }
 
   /**
@@ -168,7 +169,8 @@ export function createDemoApp(options: DemoOptions): Application {
           ? `A username can have at most ${USERNAME_MAX_CHARACTERS} characters.`
           : null;
     if (problem !== null) {
-      return htmlReply(422, loginPage({ message: problem, username, remember, next, csrfToken: form.get(CSRF_FIELD) ?? '', source: links }));
+      const page = loginPage({ message: problem, username, remember, next, csrfToken: form.get(CSRF_FIELD) ?? '', source: links });
+      return withToken(htmlReply(422, page), null);
     }
     session.set('username', username);
     session.permanent = remember;
@@ -212,7 +214,7 @@ export function createDemoApp(options: DemoOptions): Application {
     const origin = requestOrigin(request, trustProxy);
     let loaded: LoadedSession;
     try {
-      loaded = await sessions.open(request.headers.cookie, origin.secure);
+      loaded = await sessions.open(request.headers.cookie, origin.secure, clientKey(clientAddress(request, trustProxy)));
     } catch (error) {
       return withHeaders(errorReply(error), headers);
     }
@@ -236,11 +238,17 @@ export function createDemoApp(options: DemoOptions): Application {
   };
 }
 
-function withCookie(reply: Reply, setCookie: string | null): Reply {
-  return setCookie === null ? reply : withHeader(withHeader(reply, 'Set-Cookie', setCookie), 'Cache-Control', 'no-store');
+/**
+ * A page that holds this browser's CSRF token: with the token's cookie if it is new (`setCookie`), and never
+ * kept by a shared cache. The token is this browser's alone; a proxy that kept the page and handed
+ * it to the next visitor would hand them someone else's token (`Vary: Cookie` says the page
+ * depends on the cookie, `no-store` that no cache may keep it at all).
+ */
+function withToken(reply: Reply, setCookie: string | null): Reply {
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store', Vary: 'Cookie' };
+  if (setCookie !== null) headers['Set-Cookie'] = setCookie;
+  return withHeaders(reply, headers);
 }
-
-
 
 /** The demo as server.ts runs it, built from a configuration. */
 export interface ConfiguredDemo {

@@ -12,9 +12,9 @@
  * attributes or whole headers, so anything outside the grammar throws instead of being "fixed").
  *
  * Spec: RFC 6265 §4.1.1 (Set-Cookie grammar, quoted above each check), §4.2.1 and §5.4 (the Cookie
- * header), and RFC 6265bis' size limits (a browser ignores a cookie whose name plus value exceed
- * 4096 bytes, and an attribute whose value exceeds 1024). Modelled on Go's net/http cookie.go and
- * the 0.4 line of jshttp/cookie.
+ * header), §5.2 (the only whitespace trimmed from a name or value: SP and HTAB), and RFC 6265bis'
+ * size limits (a browser ignores a cookie whose name plus value exceed 4096 bytes, and an attribute
+ * whose value exceeds 1024). Modelled on Go's net/http cookie.go and the 0.4 line of jshttp/cookie.
  *
  * Not here: what the value means (the session layer signs it), percent-decoding of values (our
  * values never need it; we treat them as opaque), and the user-agent side (cookie storage, domain
@@ -103,7 +103,8 @@ const PATH = /^\/[\x20-\x3A\x3C-\x7E]*$/;
  * Reads a `Cookie` request header into a map of cookie names to values.
  *
  * RFC 6265 §4.2.1: cookie-string = cookie-pair *( ";" SP cookie-pair ). We read it as leniently
- * as browsers write it: pairs are split on `;` and trimmed, whatever whitespace surrounds them.
+ * as browsers write it: pairs are split on `;`, and names and values lose any spaces and tabs
+ * around them (only those: see `trimWsp()`).
  * - A pair with no `=` or whose name is not a token is skipped, not fatal: one stray cookie set
  *   by some script on the same site must not make the whole header (and the session) unreadable.
  * - When a name repeats, the first value wins. RFC 6265 §5.4 step 2 has browsers send cookies
@@ -117,7 +118,7 @@ export function parseCookieHeader(header: string | undefined): Map<string, strin
   for (const pair of header.split(';')) {
     const equals = pair.indexOf('=');
     if (equals === -1) continue;
-    const name = pair.slice(0, equals).trim();
+    const name = trimWsp(pair.slice(0, equals));
     if (!TOKEN.test(name) || cookies.has(name)) continue;
     cookies.set(name, cookieValue(pair.slice(equals + 1)));
   }
@@ -143,16 +144,39 @@ export function readCookie(header: string | undefined, name: string): string | u
     // make a header of many `;` without `=` cost time quadratic in its length.
     const pair = header.slice(start, end);
     const equals = pair.indexOf('=');
-    if (equals !== -1 && pair.slice(0, equals).trim() === name) return cookieValue(pair.slice(equals + 1));
+    if (equals !== -1 && trimWsp(pair.slice(0, equals)) === name) return cookieValue(pair.slice(equals + 1));
     start = end + 1;
   }
   return undefined;
 }
 
-/** A value as sent, trimmed, without the double quotes of its quoted form (RFC 6265 §4.1.1). */
+/** A value as sent, without the WSP around it or the double quotes of its quoted form (RFC 6265 §4.1.1). */
 function cookieValue(sent: string): string {
-  const value = sent.trim();
+  const value = trimWsp(sent);
   return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+}
+
+/**
+ * `text` without the WSP at either end: RFC 6265 §5.2 has a browser remove "any leading or trailing
+ * WSP characters" from a cookie's name and value, and WSP is SP / HTAB (RFC 5234 appendix B.1).
+ *
+ * Not `String.prototype.trim()`: it also removes U+00A0, U+FEFF, U+2028, U+3000, VT, FF and more.
+ * Node reads header bytes as Latin-1, so a raw 0xA0 byte arrives as U+00A0. A browser stores
+ * `Set-Cookie: \xA0__Host-session=…` even from plain HTTP, because to the browser that name does
+ * not start with `__Host-`. `trim()` would read it back as `__Host-session`, and any page on the
+ * same host (another port, plain HTTP) could log a visitor into the attacker's account: the
+ * "cookie tossing" that the prefix exists to prevent (test/browser/cookie-tossing.test.ts).
+ */
+function trimWsp(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isWsp(text[start]!)) start++;
+  while (end > start && isWsp(text[end - 1]!)) end--;
+  return text.slice(start, end);
+}
+
+function isWsp(character: string): boolean {
+  return character === ' ' || character === '\t';
 }
 
 /**

@@ -14,7 +14,7 @@
  *
  * Not here: `Forwarded` / `X-Forwarded-Host` (we take the host from `Host`, which the proxy passes on).
  *
- * Read next: security-headers.ts.
+ * Read next: client-address.ts.
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';

@@ -47,12 +47,25 @@ export function redirectReply(location: string, status = 303): Reply {
  * Where to send the user after a form, given a `next` value that came from the request. Only a
  * path on this site is accepted; anything else becomes `fallback`. A check for "starts with /" is
  * not enough: browsers read `//evil.example` and `/\evil.example` as links to another host
- * (RFC 3986 §4.2 network-path references; the WHATWG URL parser treats `\` like `/`).
+ * (RFC 3986 §4.2 network-path references; the WHATWG URL parser treats `\` like `/`), and skip
+ * tabs and line breaks inside a URL, so `/\t/evil.example` is `//evil.example` to them.
+ *
+ * The result goes into the `Location` header, and a header value is bytes, not text: Node refuses
+ * any character above U+00FF there (it throws), and a character between U+0080 and U+00FF would be
+ * sent as one Latin-1 byte that each browser reads its own way. So what is returned is printable
+ * ASCII only: every other character is percent-encoded as its UTF-8 bytes (RFC 3986 §2.1), which
+ * is how a browser itself writes such a path, and a value that is not well-formed UTF-16 (a lone
+ * surrogate, which has no UTF-8 bytes) becomes `fallback`.
  */
 export function localRedirectTarget(next: string | null | undefined, fallback = '/'): string {
   if (next === null || next === undefined) return fallback;
   const isLocalPath = next.startsWith('/') && !next.startsWith('//') && !/[\\\x00-\x20\x7f]/.test(next);
-  return isLocalPath ? next : fallback;
+  if (!isLocalPath) return fallback;
+  try {
+    return next.replace(/[^\x21-\x7e]+/g, (run) => encodeURIComponent(run));
+  } catch {
+    return fallback; // URIError: a lone surrogate
+  }
 }
 
 /**

@@ -7,7 +7,19 @@
  *
  * Why: these are the parts of a server that every application needs and none should repeat.
  * Each limit answers a cheap attack: headers too big for memory (431), a client that sends one
- * byte a minute to hold a connection open forever ("slowloris": 408 after the timeouts below).
+ * byte a minute to hold a connection open forever ("slowloris": 408 after the timeouts below),
+ * one client opening every connection the server allows (a limit per client address, below).
+ *
+ * Nothing a client sends may end the process. An exception in request handling that nobody
+ * catches becomes an unhandled rejection, and Node ends the process on one: every request in
+ * flight is lost, and an attacker who finds one such input can stop the server at will. So each
+ * request's whole handling is caught here, whatever the application did: a reply that Node refuses
+ * to write (a header value with a character it cannot send) becomes a 500 and a log line, and so
+ * does any other failure, and the next request is served as if nothing happened.
+ *
+ * Log lines are text for a person and a terminal. Anything from a request that goes into one (the
+ * path, a rejected cookie's reason) has its control characters written out as escapes, so a
+ * request cannot start a fake log line, or send escape sequences to the terminal of whoever reads it.
  *
  * Spec: RFC 9110 §9.3.2 (HEAD), §15.6.1 (500); RFC 6585 §5 (431); RFC 9112 §9.6 (Connection: close);
  * RFC 8446 (TLS 1.3, when TLS_CERT_FILE and TLS_KEY_FILE are set).
@@ -18,7 +30,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { clientKey } from './client-address.js';
 import { requestPath } from './router.js';
 import type { Reply } from './reply.js';
 
@@ -45,6 +59,8 @@ export interface ServerLimits {
   readonly timeoutCheckIntervalMs: number;
   /** Open connections at once; Node closes any connection beyond it as soon as it is accepted. */
   readonly maxConnections: number;
+  /** Open connections at once from one client address (an IPv6 /64); 0: no such limit. */
+  readonly maxConnectionsPerClient: number;
 }
 
 export const SERVER_LIMITS: ServerLimits = Object.freeze({
@@ -59,6 +75,12 @@ export const SERVER_LIMITS: ServerLimits = Object.freeze({
   /** How often Node looks for connections past the two timeouts above (its default is 30 s). */
   timeoutCheckIntervalMs: 1_000,
   maxConnections: 1_000,
+  /**
+   * A browser opens at most 6 connections to a host (HTTP/1.1), so 100 serves a dozen or more
+   * browsers behind one shared address (an office's NAT), while a single client can hold no more
+   * than a tenth of MAX_CONNECTIONS: it takes ten addresses to crowd everybody else out.
+   */
+  maxConnectionsPerClient: 100,
 });
 
 export function createHttpServer(application: Application, options: ServeOptions): Server {
@@ -70,14 +92,41 @@ export function createHttpServer(application: Application, options: ServeOptions
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
   };
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    void handleRequest(server, application, options, request, response);
+    handleRequest(server, application, options, request, response).catch((error: unknown) => lastResort(options, request, response, error));
   };
   // An https.Server is an http.Server that speaks TLS first; everything below applies to both.
   const server: Server = options.tls ? createTlsServer({ ...serverOptions, ...options.tls }, handler) : createServer(serverOptions, handler);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
+  if (limits.maxConnectionsPerClient > 0) limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
   return server;
 }
+
+/**
+ * Closes a new connection at once when its client address already has `limit` open. Counted on
+ * the TCP connection, before TLS or HTTP: a client that only opens sockets and sends nothing is
+ * exactly the one to stop. Behind a proxy every connection comes from the proxy, so there this
+ * limit must be off (config.ts turns it off by default with TRUST_PROXY).
+ */
+function limitConnectionsPerClient(server: Server, limit: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const key = clientKey(socket.remoteAddress ?? 'unknown');
+    const count = (open.get(key) ?? 0) + 1;
+    if (count > limit) {
+      socket.destroy();
+      return;
+    }
+    open.set(key, count);
+    socket.once('close', () => {
+      const left = open.get(key)! - 1;
+      if (left === 0) open.delete(key);
+      else open.set(key, left);
+    });
+  });
+}
+
+const INTERNAL_ERROR: Reply = Object.freeze({ status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Internal Server Error\n' });
 
 async function handleRequest(
   server: Server,
@@ -93,16 +142,75 @@ async function handleRequest(
   } catch (error) {
     // Only bugs reach this point: expected failures are HttpErrors that the application turns
     // into pages. The details go to the log, never to the client.
-    options.errorLog(`${request.method} ${request.url}: ${error instanceof Error ? error.stack : String(error)}`);
-    reply = { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Internal Server Error\n' };
+    logError(options, request, error);
+    reply = INTERNAL_ERROR;
   }
   // A server that has stopped listening is shutting down: ask the client not to reuse this connection.
-  writeReply(response, reply, request.method === 'HEAD', !server.listening);
+  const omitBody = request.method === 'HEAD';
+  const closeConnection = !server.listening;
+  try {
+    writeReply(response, reply, omitBody, closeConnection);
+  } catch (error) {
+    // Node refused the reply (ERR_INVALID_CHAR: a header value it cannot send). Nothing has gone
+    // out yet, but the headers it took before the bad one are set: clear them, so that no
+    // Set-Cookie of the refused reply rides on the 500.
+    logError(options, request, error);
+    for (const name of response.getHeaderNames()) response.removeHeader(name);
+    reply = INTERNAL_ERROR;
+    writeReply(response, reply, omitBody, closeConnection);
+  }
   if (options.accessLog !== null) {
     const milliseconds = (performance.now() - started).toFixed(1);
     const note = reply.logNote === undefined ? '' : ` ${reply.logNote}`;
-    options.accessLog(`${request.method} ${requestPath(request.url)} ${reply.status} ${milliseconds}ms${note}`);
+    options.accessLog(escapeForLog(`${request.method} ${requestPath(request.url)} ${reply.status} ${milliseconds}ms${note}`));
   }
+}
+
+/**
+ * The net under everything: a failure while failing (the error log itself threw, say). Logged if
+ * possible, answered with a 500 if nothing was sent yet, the connection closed otherwise.
+ */
+function lastResort(options: ServeOptions, request: IncomingMessage, response: ServerResponse, error: unknown): void {
+  try {
+    logError(options, request, error);
+  } catch {
+    // Nowhere left to say it.
+  }
+  try {
+    if (!response.headersSent && !response.destroyed) {
+      for (const name of response.getHeaderNames()) response.removeHeader(name);
+      writeReply(response, INTERNAL_ERROR, request.method === 'HEAD', true);
+    } else {
+      response.destroy();
+    }
+  } catch {
+    response.destroy();
+  }
+}
+
+/** One error, for the error log: the request and the message escaped, the stack's frames as they are. */
+function logError(options: ServeOptions, request: IncomingMessage, error: unknown): void {
+  const what = escapeForLog(`${request.method} ${request.url}`);
+  if (!(error instanceof Error)) return options.errorLog(`${what}: ${escapeForLog(String(error))}`);
+  // The message may quote what the client sent; the frames are ours, one per line.
+  const stack = error.stack ?? '';
+  const frames = stack.indexOf('\n    at ');
+  options.errorLog(`${what}: ${escapeForLog(`${error.name}: ${error.message}`)}${frames === -1 ? '' : stack.slice(frames)}`);
+}
+
+/**
+ * `text` with every character that could break a log line or drive a terminal written as an
+ * escape: C0 controls (line breaks included), DEL, the C1 controls (U+0085 is a line break to
+ * some readers, U+009B starts a terminal escape sequence), and U+2028/U+2029 (line and paragraph
+ * separators). The backslash is doubled, so that `\x0a` in a log line always means the escape and
+ * never something a client typed.
+ */
+export function escapeForLog(text: string): string {
+  return text.replace(/[\\\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (character) => {
+    if (character === '\\') return '\\\\';
+    const code = character.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
 }
 
 /**

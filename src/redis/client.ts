@@ -12,11 +12,21 @@
  * - new commands try to reconnect, but after a failed attempt the client waits before the next one
  *   (100 ms, doubling up to 2 s), failing fast in between, so a dead Redis costs each request
  *   microseconds, not a connect timeout;
+ * - every one of those errors says why (ECONNREFUSED, a connect timeout, WRONGPASS…): a fail-fast
+ *   error quotes the last attempt's failure, or a wrong password would hide behind "try later";
  * - when Redis is back, the next attempt succeeds and everything works again, with no restart.
- * A command that gets no reply within `commandTimeoutMs` closes the connection: once one reply is
- * missing, the order that matches replies to commands can no longer be trusted.
+ * Once one reply is missing or unreadable, the order that matches replies to commands can no longer
+ * be trusted, so the connection is closed, as if Redis had gone away, when a command gets no reply
+ * within `commandTimeoutMs`, or when the bytes are not RESP or answer no command. Nothing thrown
+ * while reading may escape the socket's 'data' handler: there it would end the process.
  *
- * Spec: RESP2 (resp.ts); AUTH and SELECT (https://redis.io/docs/latest/commands/auth/, /select/).
+ * An error reply is not always a bug in the command. NOAUTH, LOADING, OOM, READONLY and their kind
+ * say that Redis will not serve anyone right now, whatever the command: they are
+ * `RedisUnavailableError` too (a 503 upstream), with Redis's own words as the reason. Only the
+ * rest (ERR wrong number of arguments, WRONGTYPE…) are `RedisReplyError`.
+ *
+ * Spec: RESP2 (resp.ts); AUTH and SELECT (https://redis.io/docs/latest/commands/auth/, /select/);
+ * error replies and their codes (https://redis.io/docs/latest/develop/reference/errors/).
  *
  * Not here: TLS, Sentinel, Cluster, pub/sub, RESP3.
  *
@@ -38,17 +48,54 @@ export interface RedisClientOptions {
   readonly log?: (message: string) => void;
 }
 
-/** Redis cannot be reached, or the connection broke before the reply came. Try again later. */
+/**
+ * Redis cannot be reached, the connection broke before the reply came, or Redis refuses to serve
+ * (a wrong password, still loading, out of memory…). The message says which. Try again later.
+ */
 export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError';
 }
 
-/** Redis answered with an error reply: the command itself was wrong. A bug, or a misconfigured server. */
+/** Redis answered with an error reply about the command itself (ERR syntax error, WRONGTYPE…): a bug. */
 export class RedisReplyError extends Error {
   override name = 'RedisReplyError';
 }
 
+/**
+ * Error reply codes (an error reply's first word) that mean "Redis will not serve anyone right now",
+ * whatever the command. Retrying later may work, changing the code will not: an outage, not a bug.
+ */
+const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
+  // Credentials and permissions: this client's configuration does not match the server's.
+  'NOAUTH', 'WRONGPASS', 'NOPERM',
+  // The server's state: still loading its data, out of memory (maxmemory), unable to save to disk,
+  // or busy running a long script.
+  'LOADING', 'OOM', 'MISCONF', 'BUSY',
+  // Replication: connected to a replica (after a failover, say), a replica cut off from its
+  // primary, or a primary without the replicas it needs to accept writes.
+  'READONLY', 'MASTERDOWN', 'NOREPLICAS',
+  // Cluster: this client follows no redirects (see Not here), so MOVED and ASK mean it was pointed
+  // at a cluster node.
+  'MOVED', 'ASK', 'CLUSTERDOWN', 'TRYAGAIN',
+]);
+
+/** The one such refusal Redis sends under the generic ERR code: too many connections (maxclients). */
+const TOO_MANY_CLIENTS = 'ERR max number of clients reached';
+
+/** The error an error reply becomes: RedisUnavailableError if Redis refuses to serve at all, else RedisReplyError. */
+function replyError(command: string, reply: RespError): Error {
+  // The code is the whole first word: BUSYKEY (RESTORE onto an existing key) is not BUSY.
+  const code = reply.message.split(' ', 1)[0]!;
+  if (UNAVAILABLE_CODES.has(code) || reply.message.startsWith(TOO_MANY_CLIENTS)) {
+    // Only the command's name: its arguments may be a session id or session data.
+    return new RedisUnavailableError(`Redis refused ${command}: ${reply.message}`);
+  }
+  return new RedisReplyError(reply.message);
+}
+
 interface Waiting {
+  /** The command's name, for messages. */
+  readonly command: string;
   readonly resolve: (value: RespValue) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
@@ -65,6 +112,11 @@ export class RedisClient {
   readonly #waiting = new WeakMap<Socket, Waiting[]>();
   #backoffMs = FIRST_BACKOFF_MS;
   #nextAttemptAt = 0;
+  /**
+   * Why the last connection attempt failed. Commands fail fast only after a failed attempt, so
+   * this is always set when a fail-fast error quotes it; the next failed attempt replaces it.
+   */
+  #lastFailure = '';
   #closed = false;
 
   constructor(options: RedisClientOptions) {
@@ -94,7 +146,7 @@ export class RedisClient {
       const timer = setTimeout(() => {
         socket.destroy(new RedisUnavailableError(`no reply within ${this.#options.commandTimeoutMs} ms`));
       }, this.#options.commandTimeoutMs);
-      this.#waiting.get(socket)!.push({ resolve, reject, timer });
+      this.#waiting.get(socket)!.push({ command: String(args[0]), resolve, reject, timer });
       socket.write(encodeCommand(args));
     });
   }
@@ -104,7 +156,9 @@ export class RedisClient {
     if (this.#closed) return Promise.reject(new RedisUnavailableError('the client was closed'));
     if (this.#connecting !== null) return this.#connecting;
     const wait = this.#nextAttemptAt - Date.now();
-    if (wait > 0) return Promise.reject(new RedisUnavailableError(`cannot reach Redis at ${this.address}; next attempt in ${wait} ms`));
+    if (wait > 0) {
+      return Promise.reject(new RedisUnavailableError(`cannot reach Redis at ${this.address} (last failure: ${this.#lastFailure}); next attempt in ${wait} ms`));
+    }
     this.#connecting = this.#open().finally(() => {
       this.#connecting = null;
     });
@@ -128,17 +182,23 @@ export class RedisClient {
           reject(new RedisUnavailableError(error.message));
         });
       });
-      socket.on('error', () => {}); // 'close' follows every error and does the cleaning up.
-      socket.on('close', () => this.#lost(socket));
+      // 'close' follows every 'error' and does the cleaning up; the error only says why.
+      let reason = 'Redis closed the connection';
+      socket.on('error', (error) => {
+        reason = error.message;
+      });
+      socket.on('close', () => this.#lost(socket, reason));
       // The handshake rides the same pipeline: AUTH, then SELECT, before any other command.
       const { username, password, db } = this.#options;
       if (password !== undefined) await this.#handshake(socket, username === undefined ? ['AUTH', password] : ['AUTH', username, password]);
       if (db !== 0) await this.#handshake(socket, ['SELECT', db]);
     } catch (error) {
       socket.destroy();
+      const failure = error instanceof RedisUnavailableError ? error : new RedisUnavailableError(String(error));
+      this.#lastFailure = failure.message;
       this.#nextAttemptAt = Date.now() + this.#backoffMs;
       this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
-      throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(String(error));
+      throw failure;
     }
     if (this.#closed) {
       socket.destroy();
@@ -154,44 +214,49 @@ export class RedisClient {
     try {
       await this.#send(socket, args);
     } catch (error) {
-      // A refused AUTH is not a broken network, but retrying later is still the right answer.
-      throw new RedisUnavailableError(`${String(args[0])} failed: ${(error as Error).message}`);
+      // Any refusal here is configuration, not a bug in a command: a SELECT of a database the
+      // server does not have is as much "try again once fixed" as a wrong password (already a
+      // RedisUnavailableError, like a connection lost mid-handshake).
+      if (error instanceof RedisReplyError) throw new RedisUnavailableError(`Redis refused ${String(args[0])}: ${error.message}`);
+      throw error;
     }
   }
 
+  /**
+   * Runs inside the socket's 'data' event, where an exception would be uncaught and end the
+   * process. So nothing escapes: whatever goes wrong (bytes that are not RESP, a reply no command
+   * is waiting for, or anything unforeseen) closes this connection instead, exactly as an outage
+   * would: 'close' fails every command waiting on it, with this reason, and the next command
+   * reconnects.
+   */
   #receive(socket: Socket, decoder: RespDecoder, chunk: Buffer): void {
-    let values: RespValue[];
     try {
-      values = decoder.push(chunk);
+      for (const value of decoder.push(chunk)) this.#answer(socket, value);
     } catch (error) {
-      if (!(error instanceof RespProtocolError)) throw error;
-      socket.destroy(error);
-      return;
+      socket.destroy(new RedisUnavailableError(`protocol error: ${String(error)}`));
     }
-    const queue = this.#waiting.get(socket)!;
-    for (const value of values) {
-      const waiting = queue.shift();
-      if (waiting === undefined) {
-        socket.destroy(new RespProtocolError('a reply arrived that no command was waiting for'));
-        return;
-      }
-      clearTimeout(waiting.timer);
-      if (value instanceof RespError) waiting.reject(new RedisReplyError(value.message));
-      else waiting.resolve(value);
-    }
+  }
+
+  /** Settles the oldest command waiting on this connection with one reply. */
+  #answer(socket: Socket, value: RespValue): void {
+    const waiting = this.#waiting.get(socket)!.shift();
+    if (waiting === undefined) throw new RespProtocolError('a reply arrived that no command was waiting for');
+    clearTimeout(waiting.timer);
+    if (value instanceof RespError) waiting.reject(replyError(waiting.command, value));
+    else waiting.resolve(value);
   }
 
   /** The connection is gone: every command still waiting fails now, and the next one reconnects. */
-  #lost(socket: Socket): void {
+  #lost(socket: Socket, reason: string): void {
     if (this.#socket === socket) {
       this.#socket = null;
-      if (!this.#closed) this.#options.log?.(`redis: lost the connection to ${this.address}; reconnecting on demand`);
+      if (!this.#closed) this.#options.log?.(`redis: lost the connection to ${this.address} (${reason}); reconnecting on demand`);
     }
     const waiting = this.#waiting.get(socket) ?? [];
     this.#waiting.set(socket, []);
     for (const { reject, timer } of waiting) {
       clearTimeout(timer);
-      reject(new RedisUnavailableError(`connection to ${this.address} lost before the reply`));
+      reject(new RedisUnavailableError(`connection to ${this.address} lost before the reply (${reason})`));
     }
   }
 }

@@ -17,6 +17,13 @@
  * "é" is `$2`. Keeping this module free of sockets lets its tests feed it bytes split at every
  * possible position, which is exactly what TCP does to a reply.
  *
+ * Arrays nest, and the obvious parser calls itself once per level. But the depth is chosen by
+ * whoever sends the bytes: `*1\r\n` repeated 20,000 times overflows the call stack, and the
+ * RangeError, thrown inside a socket's 'data' handler, ends the process. So the decoder never
+ * recurses: it reads one line at a time and keeps a stack of the arrays it is still filling. A
+ * value goes into the innermost open array; an array that is full is itself a value, one level up.
+ * Depth then costs a little memory per level (and each level costs the sender 4 bytes), never stack.
+ *
  * Spec: Redis serialization protocol specification, RESP2 (https://redis.io/docs/latest/develop/reference/protocol-spec/).
  *
  * Not here: RESP3 (maps, sets, doubles: only sent after HELLO 3, which we never send), and the
@@ -47,34 +54,73 @@ export function encodeCommand(args: readonly (string | number)[]): Buffer {
   return Buffer.from(text);
 }
 
-/** Result of parsing at an offset: the value and where the next one starts, or `null` if incomplete. */
-type Parsed = { readonly value: RespValue; readonly next: number } | null;
+/**
+ * One step of parsing at an offset: a whole value, or the header of an array whose `count` items
+ * come next; `next` is where the following step starts. `null` means the bytes are incomplete.
+ */
+type Step =
+  | { readonly kind: 'value'; readonly value: RespValue; readonly next: number }
+  | { readonly kind: 'array'; readonly count: number; readonly next: number }
+  | null;
+
+/** An array whose header has been read but not all of its items yet. */
+interface OpenArray {
+  readonly items: RespValue[];
+  readonly count: number;
+}
 
 const CRLF = Buffer.from('\r\n');
 
 /**
  * Collects chunks and returns every complete value so far. Incomplete data waits for the next
  * chunk: a reply may arrive in pieces, or several replies in one piece (pipelining).
+ *
+ * After a RespProtocolError the stream is out of step for good: throw the decoder away with its
+ * connection.
  */
 export class RespDecoder {
+  /** Bytes received and not parsed yet. */
   #buffer: Buffer = Buffer.alloc(0);
+  /** The arrays being filled, outermost first. Kept between chunks, so a reply can end in a later one. */
+  readonly #open: OpenArray[] = [];
 
   push(chunk: Buffer): RespValue[] {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    const values: RespValue[] = [];
+    const replies: RespValue[] = [];
     let offset = 0;
     for (;;) {
-      const parsed = parseValue(this.#buffer, offset);
-      if (parsed === null) break;
-      values.push(parsed.value);
-      offset = parsed.next;
+      const step = parseStep(this.#buffer, offset);
+      if (step === null) break;
+      offset = step.next;
+      if (step.kind === 'array') this.#open.push({ items: [], count: step.count });
+      else this.#place(step.value, replies);
     }
     this.#buffer = this.#buffer.subarray(offset);
-    return values;
+    return replies;
+  }
+
+  /**
+   * Puts a finished value into the innermost open array, or into `replies` if no array is open.
+   * A value can finish several arrays at once (`*1\r\n*1\r\n+x\r\n` finishes two), hence a loop.
+   */
+  #place(value: RespValue, replies: RespValue[]): void {
+    let finished = value;
+    for (;;) {
+      const innermost = this.#open.at(-1);
+      if (innermost === undefined) {
+        replies.push(finished);
+        return;
+      }
+      innermost.items.push(finished);
+      if (innermost.items.length < innermost.count) return;
+      this.#open.pop();
+      finished = innermost.items;
+    }
   }
 }
 
-function parseValue(buffer: Buffer, offset: number): Parsed {
+/** Reads one line at `offset` (and, for a bulk string, the bytes it announces). */
+function parseStep(buffer: Buffer, offset: number): Step {
   const lineEnd = buffer.indexOf(CRLF, offset);
   if (lineEnd === -1) return null;
   const type = String.fromCharCode(buffer[offset]!);
@@ -82,30 +128,25 @@ function parseValue(buffer: Buffer, offset: number): Parsed {
   const next = lineEnd + 2;
   switch (type) {
     case '+':
-      return { value: line, next };
+      return { kind: 'value', value: line, next };
     case '-':
-      return { value: new RespError(line), next };
+      return { kind: 'value', value: new RespError(line), next };
     case ':':
-      return { value: parseInteger(line), next };
+      return { kind: 'value', value: parseInteger(line), next };
     case '$': {
       const length = parseLength(line);
-      if (length === -1) return { value: null, next };
+      if (length === -1) return { kind: 'value', value: null, next };
       // The announced length tells us where the value ends; its trailing CRLF must be there too.
+      // Until then nothing is consumed: the header is read again with the next chunk.
       if (buffer.length < next + length + 2) return null;
-      return { value: buffer.toString('utf8', next, next + length), next: next + length + 2 };
+      return { kind: 'value', value: buffer.toString('utf8', next, next + length), next: next + length + 2 };
     }
     case '*': {
       const count = parseLength(line);
-      if (count === -1) return { value: null, next };
-      const items: RespValue[] = [];
-      let position = next;
-      for (let index = 0; index < count; index += 1) {
-        const item = parseValue(buffer, position);
-        if (item === null) return null;
-        items.push(item.value);
-        position = item.next;
-      }
-      return { value: items, next: position };
+      if (count === -1) return { kind: 'value', value: null, next };
+      // An empty array is finished at once; opening it would leave it waiting for an item that never comes.
+      if (count === 0) return { kind: 'value', value: [], next };
+      return { kind: 'array', count, next };
     }
     default:
       throw new RespProtocolError(`unexpected RESP type byte ${JSON.stringify(type)}`);

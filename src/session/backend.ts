@@ -25,6 +25,7 @@
  * Read next: the demo: ../demo/annotate.ts and source.ts (the source view its pages link into),
  * pages.ts, then app.ts, where three routes use a session without knowing where it lives.
  */
+import { RateLimiter } from '../http/rate-limit.js';
 import { Sealer } from '../signing/sealer.js';
 import { Signer } from '../signing/signer.js';
 import { RedisClient } from '../redis/client.js';
@@ -56,6 +57,8 @@ export interface StoreSettings {
   readonly format: 'native' | 'flask';
   readonly idleLifetimeSeconds: number;
   readonly memoryMax: number;
+  /** LIMIT_NEW_SESSIONS: new server-side sessions per minute per client address; 0: no limit. */
+  readonly newSessionsPerMinute: number;
   readonly fileDirectory: string;
   readonly redis: RedisSettings;
 }
@@ -92,7 +95,9 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
   }
   if (options.store.encrypt) log('sessions: SESSION_COOKIE_ENCRYPT has no effect here: the cookie holds only a random id, and the data stays on the server');
   const store = await openStore(options.store, now, log);
-  const sessions = new ServerSessionInterface({ settings: options.cookie, idleLifetimeSeconds: options.store.idleLifetimeSeconds, store, signer, now });
+  const perMinute = options.store.newSessionsPerMinute;
+  const newSessionLimit = perMinute > 0 ? new RateLimiter({ perMinute, now }) : null;
+  const sessions = new ServerSessionInterface({ settings: options.cookie, idleLifetimeSeconds: options.store.idleLifetimeSeconds, store, signer, now, newSessionLimit });
   return { sessions, store, close: () => store.close() };
 }
 

@@ -122,7 +122,12 @@ export class CsrfProtection {
     }
     const sent = form.get(CSRF_FIELD);
     if (sent === null || sent === '') throw new HttpError(403, `the form has no ${CSRF_FIELD} field: reload the form and send it again`);
-    const sentBytes = Buffer.from(sent, 'base64url');
+    // Exactly the spelling issue() writes. Node's decoder skips what is not base64 and ignores
+    // padding and the unused low bits of the last character, so `token!!`, `token=` and a few
+    // other texts would decode to the same bytes: a token is accepted only if it is its bytes'
+    // one encoding, as the session cookie's parts are.
+    const decoded = Buffer.from(sent, 'base64url');
+    const sentBytes = decoded.toString('base64url') === sent ? decoded : Buffer.alloc(0);
     if (sentBytes.length !== expected.length || !timingSafeEqual(sentBytes, expected)) {
       throw new HttpError(403, `the form's ${CSRF_FIELD} does not match its cookie: reload the form and send it again`);
     }

@@ -20,11 +20,17 @@
  * 3. A session with no id yet, or one that asked for `regenerate()` (the demo does at login), gets a
  *    *new* id; the data moves with it and the old record is destroyed. This defeats session
  *    fixation, and it means an id the client made up is never adopted: an unknown id is a new session.
+ *    A new record stays in the store until it expires, whether its browser ever comes back or not,
+ *    so new sessions are rate-limited per client address (LIMIT_NEW_SESSIONS, ../http/rate-limit.ts):
+ *    past the limit the request gets a 429 and nothing is stored.
  * 4. A changed session is written with compare-and-set on its version. If another request wrote
  *    first, the newer record is read and *only the keys this request changed* (and `permanent`, if it
  *    changed) are applied to it, then the write is tried again. Two requests that change different
  *    keys both keep their change; two that change the same key: the later write wins for that key.
- *    If the record vanished meanwhile (a logout), nothing is resurrected.
+ *    If the record vanished meanwhile, nothing is resurrected, and no cookie is sent: the record
+ *    went because the session ended (a logout) or moved to a new id (a login in a parallel request),
+ *    and in the second case the browser already holds the new cookie, which a deletion sent by this
+ *    slower reply would destroy. A reply only ever deletes the cookie its own request brought.
  *
  * Spec: the SessionStore contract (store.ts). Session fixation: OWASP Session Management Cheat Sheet,
  * "Renew the Session ID After Any Privilege Level Change".
@@ -35,6 +41,7 @@
  */
 import { readCookie, serializeSetCookie } from '../http/cookie.js';
 import { HttpError } from '../http/http-error.js';
+import type { RateLimiter } from '../http/rate-limit.js';
 import type { Reply } from '../http/reply.js';
 import { SignatureError, type Signer } from '../signing/signer.js';
 import {
@@ -57,6 +64,20 @@ export interface ServerSessionOptions {
   readonly store: SessionStore;
   readonly signer: Signer;
   readonly now?: () => number;
+  /** New sessions per client (the key `open()` is given); `null` or absent: no limit. */
+  readonly newSessionLimit?: RateLimiter | null;
+}
+
+/** A client created new sessions faster than LIMIT_NEW_SESSIONS allows. A 429: wait and retry. */
+export class TooManyNewSessionsError extends HttpError {
+  override name = 'TooManyNewSessionsError';
+  constructor(perMinute: number, retryAfterSeconds: number) {
+    super(
+      429,
+      `too many new sessions from your address (at most ${perMinute} a minute); try again in ${retryAfterSeconds} s`,
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
+  }
 }
 
 /** What `open()` learned that `commit()` needs: which record, at which version. */
@@ -76,8 +97,11 @@ export class ServerSessionInterface implements SessionInterface {
   readonly #store: SessionStore;
   readonly #signer: Signer;
   readonly #now: () => number;
+  readonly #newSessionLimit: RateLimiter | null;
   /** Keyed by the Session object, so the application never sees (or forges) the id or version. */
   readonly #stored = new WeakMap<Session, StoredState>();
+  /** Who opened each session without a stored record: the key its new record is counted under. */
+  readonly #clients = new WeakMap<Session, string>();
   /** Per session id, the tail of the queue of commits in progress in this process. */
   readonly #commits = new Map<string, Promise<unknown>>();
 
@@ -87,15 +111,22 @@ export class ServerSessionInterface implements SessionInterface {
     this.#store = options.store;
     this.#signer = options.signer;
     this.#now = options.now ?? Date.now;
+    this.#newSessionLimit = options.newSessionLimit ?? null;
   }
 
-  async open(cookieHeader: string | undefined, secureRequest = false): Promise<LoadedSession> {
+  /** `client`: who sent the request (../http/client-address.ts `clientKey()`), for LIMIT_NEW_SESSIONS. */
+  async open(cookieHeader: string | undefined, secureRequest = false, client: string | null = null): Promise<LoadedSession> {
     const name = this.#settings.name;
+    const fresh = (): Session => {
+      const session = new Session();
+      if (client !== null) this.#clients.set(session, client);
+      return session;
+    };
     const value = readCookie(cookieHeader, name);
-    if (value === undefined) return { session: new Session(), incoming: NO_COOKIE, secureRequest };
+    if (value === undefined) return { session: fresh(), incoming: NO_COOKIE, secureRequest };
     const bytes = name.length + value.length;
     const rejected = (rejection: string): LoadedSession => ({
-      session: new Session(),
+      session: fresh(),
       incoming: { present: true, bytes, rejection, signedAt: null, keyIndex: null },
       secureRequest,
     });
@@ -172,7 +203,9 @@ export class ServerSessionInterface implements SessionInterface {
       if (!session.permanent || this.#settings.refreshEachRequest) await this.#store.touch(stored.id, ttl);
       return refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent, secureRequest) : null;
     }
-    // 3. New, or regenerating: a fresh id, then the old record goes.
+    // 3. New, or regenerating: a fresh id, then the old record goes. Only a new record adds to the
+    //    store (regenerating replaces one), so only that counts against the client's limit.
+    if (stored === null) this.#countNewSession(session);
     if (stored === null || session.regenerateRequested) {
       const id = newSessionId().toString('base64url');
       const createdAt = session.creationTimeToSave(Math.floor(this.#now() / 1000));
@@ -183,8 +216,9 @@ export class ServerSessionInterface implements SessionInterface {
       return this.#cookieFor(id, session.permanent, secureRequest);
     }
     // 4. Changed: compare-and-set, merging this request's changes onto a newer record on conflict.
+    //    A record that vanished meanwhile gets no cookie at all (see the module header).
     const saved = await this.#writeMerging(session, stored);
-    if (!saved) return serializeSetCookie(deletionCookie(this.#settings, secureRequest));
+    if (!saved) return null;
     const flagChanged = session.changes().permanent;
     return flagChanged || refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent, secureRequest) : null;
   }
@@ -205,6 +239,14 @@ export class ServerSessionInterface implements SessionInterface {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
     }
     throw new HttpError(503, `the session was changed by ${MAX_WRITE_ATTEMPTS} other requests while this one saved it; try again`, { 'Retry-After': '1' });
+  }
+
+  /** Throws TooManyNewSessionsError when this session's client has used up its new sessions. */
+  #countNewSession(session: Session): void {
+    const client = this.#clients.get(session);
+    if (this.#newSessionLimit === null || client === undefined) return;
+    const wait = this.#newSessionLimit.take(client);
+    if (wait > 0) throw new TooManyNewSessionsError(this.#newSessionLimit.perMinute, wait);
   }
 
   #ttl(permanent: boolean): number {

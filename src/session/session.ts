@@ -271,9 +271,10 @@ export interface LoadedSession {
 export interface SessionInterface {
   /**
    * Reads the session from a `Cookie` header. Never throws for a bad cookie: that is "no session".
-   * `secureRequest` says whether the request came over HTTPS (see ../http/origin.ts).
+   * `secureRequest` says whether the request came over HTTPS (see ../http/origin.ts); `client`
+   * who sent it (../http/client-address.ts), for backends that limit what one client may create.
    */
-  open(cookieHeader: string | undefined, secureRequest?: boolean): Promise<LoadedSession>;
+  open(cookieHeader: string | undefined, secureRequest?: boolean, client?: string | null): Promise<LoadedSession>;
   /**
    * Returns `reply` plus the headers the session needs (`Set-Cookie`, `Vary`, `Cache-Control`).
    * Throws `SessionTooLargeError` rather than send a cookie the browser would drop.

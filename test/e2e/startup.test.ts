@@ -101,6 +101,22 @@ test('a session store that cannot be opened stops the server with a message nami
   assert.match(child.stderr, /cannot open the filesystem session store: .*(EEXIST|not a directory)/);
 });
 
+test('SESSION_FILE_DIR writable by other users stops the server at start with exit code 2', async () => {
+  const directory = join(mkdtempSync(join(tmpdir(), 'scratchpad-start-')), 'sessions');
+  const { chmodSync, mkdirSync, statSync } = await import('node:fs');
+  mkdirSync(directory);
+  chmodSync(directory, 0o777);
+  const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: directory });
+  // Raced against the start-up line, so that a server which accepts the directory fails the test at once.
+  const outcome = await Promise.race([child.exit, urlOf(child).then(() => 'listening')]);
+  if (outcome === 'listening') child.process.kill('SIGTERM');
+  assert.equal(outcome, 2);
+  assert.match(child.stderr, /configuration error: SESSION_FILE_DIR must be a directory owned by this user and writable by no one else \(chmod 700\)/);
+  assert.ok(child.stderr.includes(`(mode 0777)`) && child.stderr.includes(`chmod 700 ${JSON.stringify(directory)}`), child.stderr);
+  assert.doesNotMatch(child.stdout, /listening/);
+  assert.equal(statSync(directory).mode & 0o777, 0o777, 'refused, not silently repaired');
+});
+
 test('WORKERS=2 serves one port from two processes, sessions work across them, and SIGTERM exits 0', async () => {
   const child = runServer({ PORT: '0', SECRET_KEY: TEST_SECRET_KEY, WORKERS: '2', ACCESS_LOG: 'false' });
   const url = await urlOf(child);

@@ -15,7 +15,9 @@ test('good clients keep logging in and out while bad cookies flood in and slow c
   try {
     // 1. Slowloris: 100 connections that send a header byte every 200 ms and never finish.
     for (let index = 0; index < 100; index += 1) {
-      const socket = connect(Number(port), '127.0.0.1');
+      // From an address of their own (Linux routes all of 127/8 to loopback), as an attacker would be:
+      // MAX_CONNECTIONS_PER_CLIENT keeps the good clients on 127.0.0.1 out of their count.
+      const socket = connect({ port: Number(port), host: '127.0.0.1', localAddress: '127.0.0.2' });
       socket.on('error', () => {});
       socket.on('close', () => (slowCut += 1));
       socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');

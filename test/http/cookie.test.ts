@@ -9,7 +9,32 @@ import {
   type SetCookie,
 } from '../../src/http/cookie.js';
 
-const parseCases: readonly { name: string; input: string | undefined; want: [string, string][] }[] = [
+interface ParseCase {
+  readonly name: string;
+  readonly input: string | undefined;
+  readonly want: [string, string][];
+}
+
+// RFC 6265 §5.2 trims only WSP (SP and HTAB) from a name or value; JavaScript's trim() also removes
+// each of these. Trimming them would read "\u00a0__Host-session", which a browser accepts from any
+// page on the host, as the "__Host-session" that only a secure page may set (cookie.ts, trimWsp()).
+const notWsp: readonly { name: string; character: string }[] = [
+  { name: 'U+00A0 (no-break space: the byte 0xA0 as Node reads it)', character: '\u00a0' },
+  { name: 'U+FEFF (byte order mark)', character: '\ufeff' },
+  { name: 'VT', character: '\v' },
+  { name: 'FF', character: '\f' },
+  { name: 'U+2028 (line separator)', character: '\u2028' },
+  { name: 'U+3000 (ideographic space)', character: '\u3000' },
+];
+
+const notWspCases: readonly ParseCase[] = notWsp.flatMap(({ name, character: c }): ParseCase[] => [
+  // Not trimmed, the name is no longer a token, so the pair is skipped like any other bad pair.
+  { name: `does not trim a leading ${name} from a name`, input: `${c}session=x; ok=1`, want: [['ok', '1']] },
+  { name: `does not trim a trailing ${name} from a name`, input: `session${c}=x; ok=1`, want: [['ok', '1']] },
+  { name: `does not trim ${name} around a value`, input: `session=${c}x${c}`, want: [['session', `${c}x${c}`]] },
+]);
+
+const parseCases: readonly ParseCase[] = [
   { name: 'returns nothing for a missing header', input: undefined, want: [] },
   { name: 'returns nothing for an empty header', input: '', want: [] },
   { name: 'reads one pair', input: 'session=abc', want: [['session', 'abc']] },
@@ -17,6 +42,16 @@ const parseCases: readonly { name: string; input: string | undefined; want: [str
   { name: 'reads several pairs', input: 'a=1; b=2; c=3', want: [['a', '1'], ['b', '2'], ['c', '3']] },
   // Sloppy clients omit the space or add more; browsers tolerate it, so do we.
   { name: 'tolerates missing and extra whitespace', input: 'a=1;b=2 ;  c = 3 ', want: [['a', '1'], ['b', '2'], ['c', '3']] },
+  // RFC 6265 §5.2: WSP = SP / HTAB, both trimmed around names and values.
+  { name: 'trims SP and HTAB around names and values', input: '\t a \t=\t 1 \t;\tb\t=\t2', want: [['a', '1'], ['b', '2']] },
+  ...notWspCases,
+  // The attack itself: the tossed cookie comes first (it was set with the same path, earlier), and
+  // must neither be read as the session nor shadow the real one after it.
+  {
+    name: 'does not read "\\u00a0__Host-session" as "__Host-session"',
+    input: '\u00a0__Host-session=mallory; __Host-session=victim',
+    want: [['__Host-session', 'victim']],
+  },
   // RFC 6265 §5.4 step 2: the most specific cookie comes first, so the first of a name wins.
   { name: 'keeps the first of duplicated names', input: 'session=first; session=second', want: [['session', 'first']] },
   { name: 'skips a pair without "="', input: 'junk; a=1', want: [['a', '1']] },
@@ -42,7 +77,7 @@ for (const { name, input, want } of parseCases) {
 for (const { name, input } of parseCases) {
   test(`readCookie() agrees with parseCookieHeader(): ${name}`, () => {
     const parsed = parseCookieHeader(input);
-    for (const cookieName of [...parsed.keys(), 'session', 'missing', 'a', 'ok']) {
+    for (const cookieName of [...parsed.keys(), 'session', '__Host-session', 'missing', 'a', 'ok']) {
       assert.equal(readCookie(input, cookieName), parsed.get(cookieName), `cookie ${cookieName} in ${JSON.stringify(input)}`);
     }
   });

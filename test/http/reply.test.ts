@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { validateHeaderValue } from 'node:http';
+import { SeededRandom } from '../helpers/random.js';
 import { htmlReply, localRedirectTarget, redirectReply, withHeader, withHeaders } from '../../src/http/reply.js';
 
 test('htmlReply() sets a UTF-8 HTML content type and lower-cases extra header names', () => {
@@ -52,6 +54,17 @@ const redirectCases: readonly { next: string | null | undefined; want: string }[
   { next: '/\t/evil.example/', want: '/' },
   { next: '/ /x', want: '/' },
   { next: 'javascript:alert(1)', want: '/' },
+  // Beyond ASCII: percent-encoded as UTF-8, so the value can be a header (Node throws on > U+00FF).
+  { next: '/\u0100', want: '/%C4%80' },
+  { next: '/\uff0e/evil.com', want: '/%EF%BC%8E/evil.com' },
+  { next: '/\u2028/evil.com', want: '/%E2%80%A8/evil.com' },
+  { next: '/caf\u00e9?q=\u00e9t\u00e9#\u00e0', want: '/caf%C3%A9?q=%C3%A9t%C3%A9#%C3%A0' },
+  { next: '/\u0085\u009b', want: '/%C2%85%C2%9B' },
+  { next: '/\u{1f36a}', want: '/%F0%9F%8D%AA' },
+  { next: '/already%20encoded', want: '/already%20encoded' },
+  // A lone surrogate has no UTF-8 bytes.
+  { next: '/\ud800', want: '/' },
+  { next: '/a\udc00b', want: '/' },
 ];
 
 for (const { next, want } of redirectCases) {
@@ -59,6 +72,33 @@ for (const { next, want } of redirectCases) {
     assert.equal(localRedirectTarget(next), want);
   });
 }
+
+test('localRedirectTarget() returns a local, printable-ASCII path for any string from the whole Unicode range (property)', () => {
+  const random = new SeededRandom(Number(process.env['FUZZ_SEED'] ?? 20261202));
+  // Code units, not code points, so lone surrogates come up as often as anything else.
+  const unit = (): string => {
+    const kind = random.integer(6);
+    if (kind === 0) return random.pick(['/', '\\', '.', '%', '?', '#', ' ', '\t', '\n', ':', '@']);
+    if (kind === 1) return String.fromCharCode(random.integer(0x80));
+    if (kind === 2) return String.fromCharCode(0x80 + random.integer(0x80));
+    if (kind === 3) return String.fromCharCode(0xd800 + random.integer(0x800));
+    if (kind === 4) return String.fromCodePoint(random.integer(0x110000));
+    return String.fromCharCode(random.integer(0x10000));
+  };
+  for (let iteration = 0; iteration < 20_000; iteration += 1) {
+    let next = random.integer(3) === 0 ? '' : '/';
+    const length = random.integer(12);
+    for (let index = 0; index < length; index += 1) next += unit();
+    const target = localRedirectTarget(next, '/fallback');
+    const context = `next=${JSON.stringify(next)} gave ${JSON.stringify(target)} (seed ${random.seed})`;
+    assert.match(target, /^\/(?!\/)[\x21-\x7e]*$/, context);
+    assert.doesNotThrow(() => validateHeaderValue('location', target), context);
+    assert.ok(!target.includes('\\'), context);
+    assert.equal(new URL(target, 'http://own.example').host, 'own.example', context);
+    // A local ASCII path comes back as it was: only what a header cannot hold is encoded.
+    if (/^\/(?!\/)[\x21-\x5b\x5d-\x7e]*$/.test(next)) assert.equal(target, next, context);
+  }
+});
 
 test('withHeaders() keeps status, body and log note, and leaves the original unchanged', () => {
   const original = { ...htmlReply(404, '<p>x</p>'), logNote: 'session cookie rejected: BadSignature' };

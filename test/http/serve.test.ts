@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import type { Reply } from '../../src/http/reply.js';
 import { sendRaw } from '../helpers/raw.js';
-import { closeGracefully, createHttpServer, SERVER_LIMITS, type Application, type ServerLimits } from '../../src/http/serve.js';
+import { closeGracefully, createHttpServer, escapeForLog, SERVER_LIMITS, type Application, type ServerLimits } from '../../src/http/serve.js';
 
 async function listen(
   application: Application,
@@ -137,4 +137,140 @@ test('closeGracefully() cuts connections still open after the grace period and r
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(await closeGracefully(server, 50), false);
   assert.ok((await pending) instanceof Error, 'the client sees the connection cut');
+});
+
+test('createHttpServer() answers a reply that Node refuses to write with a 500, logs it, and serves the next request', async () => {
+  const errors: string[] = [];
+  const lines: string[] = [];
+  let calls = 0;
+  const { server, url } = await listen(
+    async (): Promise<Reply> => {
+      calls += 1;
+      // A character above U+00FF in a header value: writeHead() throws ERR_INVALID_CHAR.
+      if (calls === 1) return { status: 303, headers: { 'set-cookie': ['session=attacker'], location: '/\u0100' }, body: '' };
+      return { status: 200, headers: {}, body: 'still here' };
+    },
+    lines,
+    errors,
+  );
+  const refused = await fetch(url, { redirect: 'manual' });
+  assert.equal(refused.status, 500);
+  assert.equal(await refused.text(), 'Internal Server Error\n');
+  assert.deepEqual(refused.headers.getSetCookie(), [], 'nothing of the refused reply rides on the 500');
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /ERR_INVALID_CHAR|Invalid character/);
+  assert.match(lines[0]!, /^GET \/ 500 /);
+  const next = await fetch(url);
+  assert.equal(next.status, 200);
+  assert.equal(await next.text(), 'still here');
+  server.close();
+});
+
+test('createHttpServer() survives an error log that throws: the client still gets a 500', async () => {
+  const server = createHttpServer(
+    async () => {
+      throw new Error('bug');
+    },
+    {
+      accessLog: null,
+      errorLog: () => {
+        throw new Error('the log is broken too');
+      },
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  assert.equal((await fetch(url)).status, 500);
+  assert.equal((await fetch(url)).status, 500, 'and the next request too');
+  server.close();
+});
+
+const logEscapes: readonly { text: string; want: string }[] = [
+  { text: 'GET / 200 1.0ms', want: 'GET / 200 1.0ms' },
+  { text: 'a\nb\r\nc', want: 'a\\x0ab\\x0d\\x0ac' },
+  { text: '\x00\x1b[31m\x7f', want: '\\x00\\x1b[31m\\x7f' },
+  { text: 'C1: \x85 \x9b \x9f', want: 'C1: \\x85 \\x9b \\x9f' },
+  { text: 'separators: \u2028 \u2029', want: 'separators: \\u2028 \\u2029' },
+  { text: 'a backslash: \\x0a', want: 'a backslash: \\\\x0a' },
+  { text: 'not controls: é \u00a0 🍪', want: 'not controls: é \u00a0 🍪' },
+];
+
+for (const { text, want } of logEscapes) {
+  test(`escapeForLog(${JSON.stringify(text)})`, () => {
+    assert.equal(escapeForLog(text), want);
+  });
+}
+
+test('createHttpServer() writes raw control bytes of a request into the access and error logs only as escapes', async () => {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const { server, url } = await listen(
+    async (request): Promise<Reply> => {
+      if (request.url === '/fail') throw new Error(`cannot serve ${request.headers['cookie']}`);
+      return { status: 200, headers: {}, body: '', logNote: `cookie rejected: ${request.headers['cookie']}` };
+    },
+    lines,
+    errors,
+  );
+  // Node refuses C0 controls and DEL in a request, but reads header values as Latin-1: raw bytes
+  // 0x85 (a line break to some log readers) and 0x9b (a terminal's escape) arrive as U+0085, U+009B.
+  const cookie = Buffer.concat([Buffer.from('session=a'), Buffer.from([0x85, 0x9b]), Buffer.from('31mb')]);
+  for (const path of ['/', '/fail']) {
+    await sendRaw(url, Buffer.concat([Buffer.from(`GET ${path} HTTP/1.1\r\nHost: x\r\nCookie: `), cookie, Buffer.from('\r\nConnection: close\r\n\r\n')]));
+  }
+  assert.equal(lines.length, 2);
+  for (const line of [...lines, errors[0]!.split('\n')[0]!]) assert.doesNotMatch(line, /[\x00-\x1f\x7f-\x9f]/, `no raw control character in ${JSON.stringify(line)}`);
+  assert.match(lines[0]!, /^GET \/ 200 .* cookie rejected: session=a\\x85\\x9b31mb$/);
+  assert.match(errors[0]!, /^GET \/fail: Error: cannot serve session=a\\x85\\x9b31mb\n    at /);
+  server.close();
+});
+
+test('createHttpServer() limits open connections per client address, and other clients are still served', async () => {
+  const { server, url } = await listen(hello, [], [], { maxConnectionsPerClient: 5 });
+  const { port } = new URL(url);
+  const open = (localAddress: string): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ port: Number(port), host: '127.0.0.1', localAddress }, () => resolve(socket));
+      socket.on('error', reject);
+    });
+  const closed = (socket: Socket): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (socket.destroyed) return resolve(true);
+      socket.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 500).unref();
+    });
+  // Linux routes all of 127/8 to loopback: 127.0.0.2 is the attacker, 127.0.0.3 a good client.
+  const attacker = await Promise.all(Array.from({ length: 8 }, () => open('127.0.0.2')));
+  for (const socket of attacker) socket.on('error', () => {});
+  const verdicts = await Promise.all(attacker.map(closed));
+  assert.equal(verdicts.filter((wasClosed) => wasClosed).length, 3, 'the three over the limit were closed at once');
+  const good = await open('127.0.0.3');
+  const answer = await new Promise<string>((resolve) => {
+    let text = '';
+    good.on('data', (chunk) => (text += chunk.toString()));
+    good.on('close', () => resolve(text));
+    good.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  });
+  assert.match(answer, /^HTTP\/1\.1 200 OK/);
+  // A closed connection frees its place.
+  const kept = attacker.filter((socket) => !socket.destroyed);
+  assert.equal(kept.length, 5);
+  kept[0]!.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const again = await open('127.0.0.2');
+  assert.equal(await closed(again), false, 'a place was free again');
+  for (const socket of [...kept, again]) socket.destroy();
+  server.close();
+});
+
+test('createHttpServer() with maxConnectionsPerClient 0 sets no per-client limit', async () => {
+  const { server, url } = await listen(hello, [], [], { maxConnectionsPerClient: 0 });
+  const { port } = new URL(url);
+  const sockets = await Promise.all(
+    Array.from({ length: 120 }, () => new Promise<Socket>((resolve) => { const socket = connect(Number(port), '127.0.0.1', () => resolve(socket)); })),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(sockets.filter((socket) => socket.destroyed).length, 0);
+  for (const socket of sockets) socket.destroy();
+  server.close();
 });

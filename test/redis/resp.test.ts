@@ -72,3 +72,48 @@ for (const { name, input } of protocolErrors) {
     assert.throws(() => new RespDecoder().push(Buffer.from(input)), RespProtocolError);
   });
 }
+
+// Nesting depth is chosen by whoever sends the bytes. A decoder that called itself once per level
+// would overflow the call stack (RangeError) long before 100,000 levels; a RangeError thrown in a
+// socket's 'data' handler ends the process.
+const DEPTH = 100_000;
+const deeplyNested = Buffer.from('*1\r\n'.repeat(DEPTH) + '+bottom\r\n');
+
+/** Walks down a chain of one-item arrays without recursion (assert.deepEqual would recurse) and returns its depth and its innermost value. */
+function unwrap(value: RespValue): { depth: number; bottom: RespValue } {
+  let depth = 0;
+  let current = value;
+  while (Array.isArray(current)) {
+    assert.equal(current.length, 1);
+    current = (current as readonly RespValue[])[0]!;
+    depth += 1;
+  }
+  return { depth, bottom: current };
+}
+
+test(`RespDecoder decodes arrays nested ${DEPTH} deep in one chunk, without recursion`, () => {
+  const values = new RespDecoder().push(deeplyNested);
+  assert.equal(values.length, 1);
+  assert.deepEqual(unwrap(values[0]!), { depth: DEPTH, bottom: 'bottom' });
+});
+
+test(`RespDecoder decodes arrays nested ${DEPTH} deep split into 7-byte chunks`, () => {
+  // 7 is prime to the 4-byte `*1\r\n`, so chunks end at every position inside a header.
+  const decoder = new RespDecoder();
+  const values: RespValue[] = [];
+  for (let start = 0; start < deeplyNested.length; start += 7) values.push(...decoder.push(deeplyNested.subarray(start, start + 7)));
+  assert.equal(values.length, 1);
+  assert.deepEqual(unwrap(values[0]!), { depth: DEPTH, bottom: 'bottom' });
+});
+
+test(`RespDecoder refuses a bad byte ${DEPTH} levels deep with RespProtocolError, not RangeError`, () => {
+  const input = Buffer.from('*1\r\n'.repeat(DEPTH) + '!\r\n');
+  assert.throws(() => new RespDecoder().push(input), RespProtocolError);
+});
+
+test('RespDecoder closes every array a value completes, then goes on with the next reply', () => {
+  // `x` fills three arrays at once; `y` and `:2` then start and fill fresh ones.
+  const decoder = new RespDecoder();
+  assert.deepEqual(decoder.push(Buffer.from('*2\r\n*1\r\n*1\r\n+x\r\n+y\r\n*1\r\n')), [[[['x']], 'y']]);
+  assert.deepEqual(decoder.push(Buffer.from(':2\r\n')), [[2]]);
+});

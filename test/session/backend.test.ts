@@ -16,6 +16,7 @@ const store = (settings: Partial<StoreSettings>): StoreSettings => ({
   format: 'native',
   idleLifetimeSeconds: 60,
   memoryMax: 10,
+  newSessionsPerMinute: 0,
   fileDirectory: join(mkdtempSync(join(tmpdir(), 'scratchpad-backend-')), 'sessions'),
   redis: { host: '127.0.0.1', port: 6379, db: 0 },
   ...settings,

@@ -15,6 +15,17 @@ function request(headers: Record<string, string>): IncomingMessage {
   return { headers } as unknown as IncomingMessage;
 }
 
+/**
+ * 32 bytes are 256 bits; 43 base64 characters carry 258, so the last character's two lowest bits
+ * are not used, and four spellings decode to one token. This is another of them.
+ */
+function sameBytesOtherSpelling(token: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const other = `${token.slice(0, -1)}${alphabet[alphabet.indexOf(token.at(-1)!) ^ 1]}`;
+  assert.deepEqual(Buffer.from(other, 'base64url'), Buffer.from(token, 'base64url'), 'the same bytes');
+  return other;
+}
+
 function issued() {
   const { token, setCookie } = csrf.issue(undefined, false);
   return { token, cookie: setCookie!.split(';')[0]! };
@@ -53,6 +64,11 @@ const refused: readonly { name: string; headers: (cookie: string) => Record<stri
   { name: 'an empty field', headers: (cookie) => ({ cookie }), body: () => `${CSRF_FIELD}=`, message: /has no csrf_token field/ },
   { name: 'a wrong token', headers: (cookie) => ({ cookie }), body: () => `${CSRF_FIELD}=${Buffer.alloc(32, 1).toString('base64url')}`, message: /does not match its cookie/ },
   { name: 'a token of the wrong length', headers: (cookie) => ({ cookie }), body: () => `${CSRF_FIELD}=abc`, message: /does not match/ },
+  // Texts that Node's lenient base64url decoder reads as the very same 32 bytes: one spelling only.
+  { name: 'the token with junk after it', headers: (cookie) => ({ cookie }), body: (token) => `${CSRF_FIELD}=${encodeURIComponent(`${token}!!`)}`, message: /does not match/ },
+  { name: 'the token with padding', headers: (cookie) => ({ cookie }), body: (token) => `${CSRF_FIELD}=${encodeURIComponent(`${token}=`)}`, message: /does not match/ },
+  { name: 'the token with a space inside', headers: (cookie) => ({ cookie }), body: (token) => `${CSRF_FIELD}=${token.slice(0, 10)}+${token.slice(10)}`, message: /does not match/ },
+  { name: 'the token with the unused bits of its last character set', headers: (cookie) => ({ cookie }), body: (token) => `${CSRF_FIELD}=${sameBytesOtherSpelling(token)}`, message: /does not match/ },
   { name: 'a cross-site post (Sec-Fetch-Site)', headers: (cookie) => ({ cookie, 'sec-fetch-site': 'cross-site' }), body: (token) => `${CSRF_FIELD}=${token}`, message: /cross-site form posts are refused/ },
   { name: 'a same-site post from a sibling subdomain', headers: (cookie) => ({ cookie, 'sec-fetch-site': 'same-site' }), body: (token) => `${CSRF_FIELD}=${token}`, message: /Sec-Fetch-Site: same-site/ },
   { name: 'another Origin', headers: (cookie) => ({ cookie, origin: 'https://evil.example' }), body: (token) => `${CSRF_FIELD}=${token}`, message: /another origin are refused \(Origin: https:\/\/evil\.example\)/ },

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { parseCookieHeader } from '../../src/http/cookie.js';
 import { HttpError } from '../../src/http/http-error.js';
 import { htmlReply, type Reply } from '../../src/http/reply.js';
-import { ServerSessionInterface } from '../../src/session/server-session.js';
+import { RateLimiter } from '../../src/http/rate-limit.js';
+import { ServerSessionInterface, TooManyNewSessionsError } from '../../src/session/server-session.js';
 import type { LoadedSession, SessionCookieSettings } from '../../src/session/session.js';
 import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../../src/session/store.js';
 import { MemorySessionStore } from '../../src/session/stores/memory.js';
@@ -245,7 +246,63 @@ test('a change to a session that another request ended does not resurrect it', a
   await sessions.commit(logout!, page);
   const reply = await sessions.commit(late!, page);
   assert.equal(await memory.get(id), null);
-  assert.match(setCookieOf(reply)!, /^session=; Max-Age=0/);
+  // The logout's reply deletes the cookie; this one, arriving later, has nothing more to say.
+  assert.equal(setCookieOf(reply), null);
+});
+
+test('a request that changed the session while a parallel login moved it to a new id sends no cookie, so it cannot delete the login’s', async () => {
+  const { sessions, memory } = setup();
+  const { cookie, id } = await login(sessions, { username: 'guest' });
+  // Two requests of one browser with the same cookie: a login (which regenerates the id) and a
+  // slower one that changes the cart.
+  const [relogin, slow] = await Promise.all([sessions.open(cookie), sessions.open(cookie)]);
+  relogin!.session.set('username', 'alice');
+  relogin!.session.regenerate();
+  slow!.session.set('cart', ['apple']);
+  const loginReply = await sessions.commit(relogin!, page);
+  const newCookie = pairOf(loginReply);
+  assert.notEqual(newCookie.id, id, 'the login moved the session to a new id');
+  const slowReply = await sessions.commit(slow!, page);
+  // Whatever order the two replies reach the browser in, the login's cookie survives.
+  assert.equal(slowReply.headers['set-cookie'], undefined, 'no Set-Cookie at all, and in particular no deletion');
+  assert.equal(await memory.get(id), null, 'the old record stays gone');
+  const after = await sessions.open(newCookie.cookie);
+  assert.equal(after.session.get('username'), 'alice');
+});
+
+test('new sessions are limited per client: past the limit a 429 with Retry-After, nothing stored, other clients unaffected', async () => {
+  const clock = new TestClock();
+  const memory = new MemorySessionStore({ maxEntries: 1000, now: clock.now, sweepIntervalMs: 0 });
+  const signer = new Signer({ secrets: ['current-key'], now: clock.now });
+  const newSessionLimit = new RateLimiter({ perMinute: 3, now: clock.now });
+  const sessions = new ServerSessionInterface({ settings: SETTINGS, idleLifetimeSeconds: IDLE, store: memory, signer, now: clock.now, newSessionLimit });
+  const create = async (client: string | null): Promise<Reply> => {
+    const loaded = await sessions.open(undefined, false, client);
+    loaded.session.set('username', 'flood');
+    return sessions.commit(loaded, page);
+  };
+  for (let index = 0; index < 3; index += 1) assert.ok(setCookieOf(await create('203.0.113.7')) !== null);
+  await assert.rejects(create('203.0.113.7'), (error: unknown) => {
+    assert.ok(error instanceof TooManyNewSessionsError);
+    assert.equal(error.status, 429);
+    assert.equal(error.headers['Retry-After'], '20');
+    assert.match(error.message, /too many new sessions from your address \(at most 3 a minute\); try again in 20 s/);
+    return true;
+  });
+  assert.equal(memory.size, 3, 'the refused session was not stored');
+  assert.ok(setCookieOf(await create('198.51.100.1')) !== null, 'another client still gets a session');
+  // Using, changing or regenerating an existing session creates no record, so it is not counted.
+  let { cookie } = pairOf(await create('192.0.2.1'));
+  for (let index = 0; index < 5; index += 1) {
+    const loaded = await sessions.open(cookie, false, '192.0.2.1');
+    assert.equal(loaded.incoming.rejection, null);
+    loaded.session.set('visits', index);
+    loaded.session.regenerate();
+    ({ cookie } = pairOf(await sessions.commit(loaded, page)));
+  }
+  clock.advanceSeconds(20);
+  assert.ok(setCookieOf(await create('203.0.113.7')) !== null, 'a token came back after 20 s');
+  assert.ok(setCookieOf(await create(null)) !== null, 'without a client key there is nothing to count under');
 });
 
 test('endless write conflicts end in a 503 instead of a loop', async () => {

@@ -19,7 +19,12 @@
  *
  * Safety: an id reaches a path only after `isSessionId()` has checked it is exactly 43 base64url
  * characters, so no `..` or `/` can ever be part of a file name. The directory is created 0700 and
- * files 0600: other users on the machine cannot read anyone's session.
+ * files 0600: other users on the machine cannot read anyone's session. mkdir sets that mode only on
+ * a directory it creates, so `open()` then checks the directory, however it came to exist, with the
+ * rule of OpenSSH's StrictModes: it must be owned by the user running the server and writable by
+ * no one else (no group or other write bit). Otherwise another local user could put a session file
+ * of their own in it and be logged in as anyone; `open()` throws `UnsafeSessionDirectoryError`
+ * saying which `chmod` or `chown` fixes it, and changes nothing itself.
  *
  * Spec: the SessionStore contract (../store.ts); POSIX rename(2) atomicity.
  *
@@ -33,7 +38,7 @@ import { join } from 'node:path';
 import { encodeRecord, isSessionId, recordFrom, SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../store.js';
 
 export interface FileStoreOptions {
-  /** SESSION_FILE_DIR. Created (mode 0700) if missing. */
+  /** SESSION_FILE_DIR. Created (mode 0700) if missing; if it exists, it must be ours and writable by no one else. */
   readonly directory: string;
   /** Milliseconds since the epoch; tests freeze it. File times are set from this clock. */
   readonly now?: () => number;
@@ -49,6 +54,23 @@ const EMPTY_LOCK_MS = 1_000;
 const LOCK_WAIT_MS = 3_000;
 /** A temporary file older than this was left by a crash mid-write. */
 const STALE_TEMP_MS = 60_000;
+
+/**
+ * SESSION_FILE_DIR is one another local user could write to. Its message names the directory, what
+ * is wrong (the mode in octal, or the owner's uid against ours) and the command that fixes it.
+ */
+export class UnsafeSessionDirectoryError extends Error {
+  override name = 'UnsafeSessionDirectoryError';
+  constructor(
+    readonly directory: string,
+    /** Such as `writable by other users (mode 0777)`. */
+    readonly problem: string,
+    /** Such as `run chmod 700 "/srv/sessions", then empty it (another user may have written sessions there already)`. */
+    readonly fix: string,
+  ) {
+    super(`refusing session directory ${JSON.stringify(directory)}: ${problem}, so another local user could write a session file and log in as anyone; ${fix}`);
+  }
+}
 
 interface FileContent {
   readonly ttlSeconds: number;
@@ -71,8 +93,7 @@ export class FileSessionStore implements SessionStore {
 
   static async open(options: FileStoreOptions): Promise<FileSessionStore> {
     await mkdir(options.directory, { recursive: true, mode: 0o700 });
-    const info = await stat(options.directory);
-    if (!info.isDirectory()) throw new TypeError(`SESSION_FILE_DIR ${options.directory} is not a directory`);
+    await checkPrivate(options.directory);
     return new FileSessionStore(options);
   }
 
@@ -225,6 +246,40 @@ export class FileSessionStore implements SessionStore {
       await unlinkIfPresent(lock);
     }
   }
+}
+
+/**
+ * Refuses a directory that another local user could write to, as OpenSSH's StrictModes refuses such
+ * a ~/.ssh. Whoever can create or replace files here can write a session, so both the owner and the
+ * write bits count. Group and other *read* are allowed (0755, 0750): they show file names and times,
+ * not contents (each file is 0600), and a name is a session id, useless without its signature.
+ * The sticky bit is no excuse (1777 is refused): it stops others replacing our files, not adding theirs.
+ */
+async function checkPrivate(directory: string): Promise<void> {
+  // stat follows a symlink, and that is deliberate: files are created in the directory it points to,
+  // so that directory's owner and mode are what protect them. The link's own mode means nothing
+  // (always 0777 on Linux), and lstat would refuse every symlinked SESSION_FILE_DIR for it.
+  // The parents are not checked: one writable by others could swap the directory out after this.
+  const info = await stat(directory);
+  if (!info.isDirectory()) throw new TypeError(`SESSION_FILE_DIR ${directory} is not a directory`);
+  const ours = process.getuid?.();
+  // No uid (Windows): POSIX owner and mode bits do not exist there; the ACL decides, unchecked here.
+  if (ours === undefined) return;
+  const problems: string[] = [];
+  const fixes: string[] = [];
+  const quoted = JSON.stringify(directory);
+  if (info.uid !== ours) {
+    problems.push(`owned by uid ${info.uid}, not by uid ${ours} that runs this server`);
+    fixes.push(`chown ${ours} ${quoted} (as root)`);
+  }
+  const groupWrite = (info.mode & 0o020) !== 0;
+  const otherWrite = (info.mode & 0o002) !== 0;
+  if (groupWrite || otherWrite) {
+    const who = groupWrite && otherWrite ? 'its group and by other users' : groupWrite ? 'its group' : 'other users';
+    problems.push(`writable by ${who} (mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')})`);
+    fixes.push(`chmod 700 ${quoted}`);
+  }
+  if (problems.length > 0) throw new UnsafeSessionDirectoryError(directory, problems.join(', and '), `run ${fixes.join(' and ')}, then empty it (another user may have written sessions there already)`);
 }
 
 /**

@@ -2,18 +2,33 @@
  * Memory store: server-side sessions in a `Map` inside this process.
  *
  * What: a `SessionStore` that keeps each record as JSON text in a `Map`, with a time to live per
- * record and a maximum number of records, past which the least recently used one is evicted.
+ * record and a maximum number of records, past which the least valuable one is evicted.
  *
  * Why: the simplest server-side store there is, and the fastest; right for one process in
  * development or a single small server. Its limits are the lesson: the sessions are lost when the
  * process restarts, and a second process (or a second server) has sessions of its own, so a user
  * load-balanced between them would be logged in on one and not the other. server.ts says so at start.
  *
- * Bounded memory: every anonymous visitor who gets a session costs an entry, so a flood of new
- * sessions (a crawler, an attack) must not grow the map without limit. A JavaScript `Map` iterates
- * in insertion order; re-inserting an entry on each use keeps the least recently used one first, so
- * eviction is "delete the first key": an LRU cache in a few lines. Expired entries are dropped when
- * they are met and by a sweep every minute.
+ * Bounded memory, and who pays for it: every visitor who gets a session costs an entry, so a flood
+ * of new sessions (a crawler, an attack) must not grow the map without limit. A plain LRU cache
+ * ("evict the least recently used") bounds it, but makes the flood's victims the real users: ten
+ * thousand sessions created in a few seconds and never used again are each "more recently used"
+ * than a user who last clicked a minute ago, so the user is the one evicted. This store is a
+ * *segmented* LRU (SLRU), as CPU caches and databases use against exactly this pattern:
+ * - a new record enters the *probation* segment;
+ * - the second time it is used (read, written or touched: its browser came back) it moves to the
+ *   *protected* segment;
+ * - eviction takes the least recently used record of probation first, and touches protected
+ *   records only when probation is empty;
+ * - protected holds at most 80 % of `maxEntries`; past that its least recently used record moves
+ *   back to probation (newest end), so a new session always has room to prove itself.
+ * A flood of sessions that are created and never used again only ever evicts itself. A flood that
+ * also uses each session a second time can still push real users out: that takes many requests
+ * per session, and is what the limit on new sessions per client address is for (server-session.ts).
+ *
+ * Both segments are JavaScript `Map`s, which iterate in insertion order: re-inserting an entry on
+ * each use keeps the least recently used one first, so "evict the oldest" is "delete the first key".
+ * Expired entries are dropped when they are met and by a sweep every minute.
  *
  * Records are stored as JSON text, not objects: a request can never change another request's view
  * of a session by mutating what `get()` returned, and the text's length is the data's size.
@@ -41,10 +56,17 @@ interface Entry {
   expiresAt: number;
 }
 
+/** The share of `maxEntries` that sessions used more than once may fill (the protected segment). */
+const PROTECTED_SHARE = 0.8;
+
 export class MemorySessionStore implements SessionStore {
   readonly name = 'memory';
-  readonly #entries = new Map<string, Entry>();
+  /** Records used once (just created), least recently used first. */
+  readonly #probation = new Map<string, Entry>();
+  /** Records used at least twice, least recently used first. */
+  readonly #protected = new Map<string, Entry>();
   readonly #maxEntries: number;
+  readonly #maxProtected: number;
   readonly #now: () => number;
   readonly #sweeper: NodeJS.Timeout | null;
   /** How many live records were evicted to stay within `maxEntries`. */
@@ -55,6 +77,7 @@ export class MemorySessionStore implements SessionStore {
       throw new TypeError(`MemorySessionStore maxEntries must be a whole number >= 1, got ${options.maxEntries}`);
     }
     this.#maxEntries = options.maxEntries;
+    this.#maxProtected = Math.floor(options.maxEntries * PROTECTED_SHARE);
     this.#now = options.now ?? Date.now;
     const interval = options.sweepIntervalMs ?? 60_000;
     this.#sweeper = interval > 0 ? setInterval(() => this.sweep(), interval).unref() : null;
@@ -62,30 +85,33 @@ export class MemorySessionStore implements SessionStore {
 
   /** Records currently held, expired ones not yet swept included. */
   get size(): number {
-    return this.#entries.size;
+    return this.#probation.size + this.#protected.size;
   }
 
   async get(id: string): Promise<SessionRecord | null> {
-    const entry = this.#live(id);
+    const entry = this.#use(id);
     return entry === null ? null : decodeRecord(entry.text);
   }
 
   async set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean> {
     // No `await` between the check and the write: in one JavaScript thread that makes it atomic.
-    const current = this.#live(id);
+    const current = this.#use(id);
     if ((current?.version ?? null) !== expectedVersion) return false;
-    this.#entries.delete(id);
-    this.#entries.set(id, { text: encodeRecord(record), version: record.version, expiresAt: this.#now() + ttlSeconds * 1000 });
+    const entry: Entry = { text: encodeRecord(record), version: record.version, expiresAt: this.#now() + ttlSeconds * 1000 };
+    // An existing record is replaced where #use() left it; a new one starts on probation.
+    if (this.#protected.has(id)) this.#protected.set(id, entry);
+    else this.#probation.set(id, entry);
     this.#evictOverflow();
     return true;
   }
 
   async destroy(id: string): Promise<void> {
-    this.#entries.delete(id);
+    this.#probation.delete(id);
+    this.#protected.delete(id);
   }
 
   async touch(id: string, ttlSeconds: number): Promise<void> {
-    const entry = this.#live(id);
+    const entry = this.#use(id);
     if (entry !== null) entry.expiresAt = this.#now() + ttlSeconds * 1000;
   }
 
@@ -93,10 +119,12 @@ export class MemorySessionStore implements SessionStore {
   sweep(): number {
     const now = this.#now();
     let removed = 0;
-    for (const [id, entry] of this.#entries) {
-      if (entry.expiresAt <= now) {
-        this.#entries.delete(id);
-        removed += 1;
+    for (const segment of [this.#probation, this.#protected]) {
+      for (const [id, entry] of segment) {
+        if (entry.expiresAt <= now) {
+          segment.delete(id);
+          removed += 1;
+        }
       }
     }
     return removed;
@@ -104,23 +132,35 @@ export class MemorySessionStore implements SessionStore {
 
   async close(): Promise<void> {
     if (this.#sweeper !== null) clearInterval(this.#sweeper);
-    this.#entries.clear();
+    this.#probation.clear();
+    this.#protected.clear();
   }
 
-  /** The entry if it exists and has not expired, moved to the most-recently-used end. */
-  #live(id: string): Entry | null {
-    const entry = this.#entries.get(id);
+  /**
+   * The entry if it exists and has not expired, now at the most recently used end of protected:
+   * being asked for again is what earns a record its place there.
+   */
+  #use(id: string): Entry | null {
+    const entry = this.#probation.get(id) ?? this.#protected.get(id);
     if (entry === undefined) return null;
-    this.#entries.delete(id);
+    this.#probation.delete(id);
+    this.#protected.delete(id);
     if (entry.expiresAt <= this.#now()) return null;
-    this.#entries.set(id, entry);
+    this.#protected.set(id, entry);
+    // Protected is full: its least recently used record gets one more chance, on probation.
+    if (this.#protected.size > this.#maxProtected) {
+      const [oldest, demoted] = this.#protected.entries().next().value!;
+      this.#protected.delete(oldest);
+      this.#probation.set(oldest, demoted);
+    }
     return entry;
   }
 
+  /** Evicts least recently used records, probation first, until at most `maxEntries` remain. */
   #evictOverflow(): void {
-    for (const id of this.#entries.keys()) {
-      if (this.#entries.size <= this.#maxEntries) break;
-      this.#entries.delete(id);
+    while (this.size > this.#maxEntries) {
+      const segment = this.#probation.size > 0 ? this.#probation : this.#protected;
+      segment.delete(segment.keys().next().value!);
       this.evictions += 1;
     }
   }

@@ -13,8 +13,11 @@
  * sent once by its SHA-1 (`EVALSHA`); if Redis does not know it yet (`NOSCRIPT`, after a restart),
  * it is sent in full (`EVAL`) and cached by Redis from then on.
  *
- * When Redis is down, every method throws `SessionStoreUnavailableError`: the request gets a 503
- * that says so, the server stays up, and the client reconnects by itself (../../redis/client.ts).
+ * When Redis is down, or up but refusing to serve (a missing or wrong password, still loading, out
+ * of memory, a read-only replica: the client's `RedisUnavailableError`), every method throws
+ * `SessionStoreUnavailableError`: the request gets a 503 that says so and quotes Redis's reason
+ * (NOAUTH, ECONNREFUSED…), the server stays up, and the client reconnects by itself
+ * (../../redis/client.ts). Any other error reply (`RedisReplyError`) is a bug here, and stays a 500.
  *
  * Spec: the SessionStore contract (../store.ts); Redis commands GET, SET (EX), DEL, EXPIRE, EVAL,
  * EVALSHA (https://redis.io/docs/latest/commands/), and scripting atomicity (https://redis.io/docs/latest/develop/interact/programmability/eval-intro/).
@@ -81,6 +84,7 @@ export class RedisSessionStore implements SessionStore {
     await this.#client.close();
   }
 
+  /** Sends one command; an unavailable Redis becomes the contract's SessionStoreUnavailableError (a 503). */
   async #command(args: readonly (string | number)[]) {
     try {
       return await this.#client.command(args);

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SessionStoreUnavailableError } from '../../../src/session/store.js';
-import { FileSessionStore } from '../../../src/session/stores/filesystem.js';
+import { FileSessionStore, UnsafeSessionDirectoryError } from '../../../src/session/stores/filesystem.js';
 import { runSessionStoreContract } from '../../contract/session-store.js';
 import { TestClock } from '../../helpers/server.js';
 
@@ -182,6 +182,71 @@ test('FileSessionStore.open() refuses a path that is a file', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'scratchpad-fs-')), 'file');
   writeFileSync(file, '');
   await assert.rejects(FileSessionStore.open({ directory: file }), /EEXIST|not a directory/);
+});
+
+/** An existing directory with exactly `mode`, as an operator's `mkdir` then `chmod` leaves it. */
+function existingDirectory(mode: number): string {
+  const directory = freshDir();
+  mkdirSync(directory);
+  // chmod, not mkdir's mode argument, which the umask would narrow.
+  chmodSync(directory, mode);
+  return directory;
+}
+
+const isUnsafe = (directory: string, problem: RegExp) => (error: unknown) =>
+  error instanceof UnsafeSessionDirectoryError && error.directory === directory && problem.test(error.message);
+
+// The rule of OpenSSH's StrictModes: what matters is who may *write* (create, replace or remove a
+// file). Reading the directory shows other users file names and times only, as each file is 0600.
+const directoryModes: readonly { name: string; mode: number; problem: RegExp | null }[] = [
+  { name: 'refuses an existing 0777 directory, and leaves its mode alone', mode: 0o777, problem: /writable by its group and by other users \(mode 0777\)/ },
+  { name: 'refuses an existing 0770 directory (its group could rewrite a session)', mode: 0o770, problem: /writable by its group \(mode 0770\)/ },
+  { name: 'refuses an existing 0703 directory (other users could add a file)', mode: 0o703, problem: /writable by other users \(mode 0703\)/ },
+  // The sticky bit stops others from replacing our files, not from adding their own: still refused.
+  { name: 'refuses an existing sticky 1777 directory, as /tmp is', mode: 0o1777, problem: /writable by its group and by other users \(mode 1777\)/ },
+  { name: 'accepts an existing 0700 directory', mode: 0o700, problem: null },
+  { name: 'accepts an existing 0755 directory (readable is not writable)', mode: 0o755, problem: null },
+  { name: 'accepts an existing 0750 directory (readable is not writable)', mode: 0o750, problem: null },
+];
+
+for (const { name, mode, problem } of directoryModes) {
+  test(`FileSessionStore.open() ${name}`, async () => {
+    const directory = existingDirectory(mode);
+    if (problem === null) {
+      await (await FileSessionStore.open({ directory, sweepIntervalMs: 0 })).close();
+    } else {
+      await assert.rejects(FileSessionStore.open({ directory, sweepIntervalMs: 0 }), isUnsafe(directory, problem));
+    }
+    assert.equal(statSync(directory).mode & 0o7777, mode, 'the mode is the operator\'s to change, never silently repaired');
+  });
+}
+
+test('FileSessionStore.open() refuses a directory owned by another user', { skip: process.getuid?.() === 0 ? false : 'only root can give a directory to another user' }, async () => {
+  const directory = existingDirectory(0o700);
+  chownSync(directory, 65534, 65534);
+  await assert.rejects(FileSessionStore.open({ directory, sweepIntervalMs: 0 }), isUnsafe(directory, /owned by uid 65534, not by uid 0 that runs this server, .*; run chown 0 /));
+});
+
+test('FileSessionStore.open() judges a symlink by the directory it points to', async () => {
+  const shared = existingDirectory(0o777);
+  symlinkSync(shared, `${shared}-link`);
+  await assert.rejects(FileSessionStore.open({ directory: `${shared}-link`, sweepIntervalMs: 0 }), isUnsafe(`${shared}-link`, /\(mode 0777\)/));
+  const own = existingDirectory(0o700);
+  symlinkSync(own, `${own}-link`);
+  await (await FileSessionStore.open({ directory: `${own}-link`, sweepIntervalMs: 0 })).close();
+});
+
+test('UnsafeSessionDirectoryError names the directory, its mode and the command that fixes it', async () => {
+  const directory = existingDirectory(0o777);
+  const error = await FileSessionStore.open({ directory, sweepIntervalMs: 0 }).then(
+    () => assert.fail('a 0777 directory was accepted'),
+    (error: unknown) => error,
+  );
+  assert.ok(error instanceof UnsafeSessionDirectoryError);
+  assert.equal(
+    error.message,
+    `refusing session directory ${JSON.stringify(directory)}: writable by its group and by other users (mode 0777), so another local user could write a session file and log in as anyone; run chmod 700 ${JSON.stringify(directory)}, then empty it (another user may have written sessions there already)`,
+  );
 });
 
 test('FileSessionStore: kill -9 in the middle of writes never leaves a damaged session', async () => {

@@ -60,3 +60,50 @@ test('MemorySessionStore refuses a maxEntries that is not a positive whole numbe
     assert.throws(() => new MemorySessionStore({ maxEntries }), /maxEntries must be a whole number >= 1/);
   }
 });
+
+test('MemorySessionStore: a flood of new sessions that never come back evicts only itself (SLRU probation)', async () => {
+  const store = new MemorySessionStore({ maxEntries: 300, sweepIntervalMs: 0 });
+  // 200 users who logged in and came back at least once: protected.
+  for (let user = 0; user < 200; user += 1) {
+    await store.set(`user-${user}`, record(), 60, null);
+    await store.get(`user-${user}`);
+  }
+  // 1,500 new sessions, as fast as one client can make them, none of them used again.
+  for (let index = 0; index < 1_500; index += 1) await store.set(`flood-${index}`, record(), 60, null);
+  assert.equal(store.size, 300);
+  for (let user = 0; user < 200; user += 1) assert.notEqual(await store.get(`user-${user}`), null, `user-${user} was kept`);
+  assert.equal(store.evictions, 1_400, 'every eviction was a flood session');
+  // A new user still gets in, and is kept once they come back.
+  await store.set('newcomer', record(), 60, null);
+  await store.touch('newcomer', 60);
+  for (let index = 1_500; index < 3_000; index += 1) await store.set(`flood-${index}`, record(), 60, null);
+  assert.notEqual(await store.get('newcomer'), null);
+  await store.close();
+});
+
+test('MemorySessionStore: protected holds at most 80 %; its least recently used goes back to probation, not out', async () => {
+  const store = new MemorySessionStore({ maxEntries: 10, sweepIntervalMs: 0 });
+  for (let user = 0; user < 10; user += 1) {
+    await store.set(`user-${user}`, record(), 60, null);
+    await store.get(`user-${user}`);
+  }
+  assert.equal(store.size, 10, 'nothing was evicted to make the demotions');
+  // user-0 and user-1, used longest ago, were moved back to probation: the first to go.
+  await store.set('new', record(), 60, null);
+  assert.equal(await store.get('user-0'), null);
+  assert.notEqual(await store.get('user-1'), null, 'user-1 came back in time, and is protected again');
+  assert.equal(store.evictions, 1);
+  await store.close();
+});
+
+test('MemorySessionStore with maxEntries 1 keeps the newest record', async () => {
+  const store = new MemorySessionStore({ maxEntries: 1, sweepIntervalMs: 0 });
+  await store.set('a', record(), 60, null);
+  assert.equal(await store.set('a', record(2), 60, 1), true, 'a write to a used record stays one record');
+  assert.equal(store.size, 1);
+  await store.set('b', record(), 60, null);
+  assert.equal(await store.get('a'), null);
+  assert.equal((await store.get('b'))?.version, 1);
+  assert.equal(store.size, 1);
+  await store.close();
+});

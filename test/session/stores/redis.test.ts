@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RedisClient } from '../../../src/redis/client.js';
-import { SessionStoreUnavailableError } from '../../../src/session/store.js';
+import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../../../src/session/store.js';
 import { RedisSessionStore } from '../../../src/session/stores/redis.js';
 import { runSessionStoreContract } from '../../contract/session-store.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
@@ -50,6 +50,23 @@ describe('RedisSessionStore', { skip }, () => {
     await store.close();
   });
 
+  test('RedisSessionStore.set() answers 503 naming OOM when Redis is out of memory', async () => {
+    // A refusal from inside the compare-and-set script must keep its code (OOM), not become a 500.
+    const store = newStore();
+    const admin = new RedisClient({ host: '127.0.0.1', port: redis.port });
+    const id = randomBytes(32).toString('base64url');
+    await admin.command(['CONFIG', 'SET', 'maxmemory', '1']);
+    try {
+      await assert.rejects(
+        store.set(id, { data: {}, permanent: false, version: 1, createdAt: 1 }, 60, null),
+        (error: unknown) => error instanceof SessionStoreUnavailableError && error.status === 503 && /OOM command not allowed/.test(error.message),
+      );
+    } finally {
+      await admin.command(['CONFIG', 'SET', 'maxmemory', '0']);
+    }
+    await Promise.all([store.close(), admin.close()]);
+  });
+
   test('RedisSessionStore throws SessionStoreUnavailableError (503) while Redis is down', async () => {
     const store = newStore();
     const id = randomBytes(32).toString('base64url');
@@ -59,4 +76,30 @@ describe('RedisSessionStore', { skip }, () => {
     await redis.restart();
     await store.close();
   });
+});
+
+describe('RedisSessionStore against a Redis that requires a password it was not given', { skip }, () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis({ password: 'the store was not told' });
+  });
+  after(() => redis.stop());
+
+  const id = randomBytes(32).toString('base64url');
+  const record: SessionRecord = { data: {}, permanent: false, version: 1, createdAt: 1 };
+  const methods: readonly { name: string; call: (store: SessionStore) => Promise<unknown> }[] = [
+    { name: 'get', call: (store) => store.get(id) },
+    { name: 'set', call: (store) => store.set(id, record, 60, null) },
+    { name: 'touch', call: (store) => store.touch(id, 60) },
+    { name: 'destroy', call: (store) => store.destroy(id) },
+  ];
+
+  // Database 0 and no password: no handshake, so Redis's NOAUTH is the reply to the command itself.
+  for (const { name, call } of methods) {
+    test(`RedisSessionStore.${name}() answers 503 naming NOAUTH when Redis wants a password`, async () => {
+      const store = new RedisSessionStore(new RedisClient({ host: '127.0.0.1', port: redis.port }));
+      await assert.rejects(call(store), (error: unknown) => error instanceof SessionStoreUnavailableError && error.status === 503 && /NOAUTH Authentication required/.test(error.message));
+      await store.close();
+    });
+  }
 });
