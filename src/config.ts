@@ -35,7 +35,7 @@
  * | SESSION_COOKIE_PARTITIONED   | false          | true or false (true needs Secure)           |
  * | SESSION_ABSOLUTE_LIFETIME    | 7776000 (90 d) | seconds from login, however often refreshed |
  * | TLS_CERT_FILE, TLS_KEY_FILE  | (none)         | PEM files: serve HTTPS; SECURE then defaults to true |
- * | TRUST_PROXY                  | false          | true: believe X-Forwarded-Proto (SECURE then defaults to per request) |
+ * | TRUST_PROXY                  | false          | true: believe X-Forwarded-Proto (SECURE then defaults to per request) and X-Forwarded-For's last entry |
  * | LIMIT_BODY_BYTES             | 65536          | largest form body (413 past it)             |
  * | LIMIT_FORM_FIELDS            | 100            | most form fields (413)                      |
  * | LIMIT_FIELD_NAME_BYTES       | 256            | longest field name (413)                    |

@@ -91,7 +91,7 @@ export {
 } from './session/store.js';
 export { ServerSessionInterface, TooManyNewSessionsError, type ServerSessionOptions } from './session/server-session.js';
 export { MemorySessionStore, type MemoryStoreOptions } from './session/stores/memory.js';
-export { FileSessionStore, type FileStoreOptions } from './session/stores/filesystem.js';
+export { FileSessionStore, UnsafeSessionDirectoryError, type FileStoreOptions } from './session/stores/filesystem.js';
 export { encodeCommand, RespDecoder, RespError, RespProtocolError, type RespValue } from './redis/resp.js';
 export { RedisClient, RedisReplyError, RedisUnavailableError, type RedisClientOptions } from './redis/client.js';
 export { RedisSessionStore } from './session/stores/redis.js';

@@ -21,7 +21,7 @@
  * Read next: ../README.md for configuration; src/README.md for the reading order.
  */
 import cluster from 'node:cluster';
-import { ConfigError, closeGracefully, createHttpServer, loadConfig, type Config } from './index.js';
+import { ConfigError, closeGracefully, createHttpServer, escapeForLog, loadConfig, UnsafeSessionDirectoryError, type Config } from './index.js';
 import { createDemoFromConfig, type ConfiguredDemo } from './demo/app.js';
 
 /** How long in-flight requests get to finish after a stop signal, before connections are cut. */
@@ -50,8 +50,7 @@ async function serve(config: Config): Promise<void> {
     demo = await createDemoFromConfig(config, { log: (message) => (speaks ? console.log(`scratchpad: ${message}`) : undefined) });
   } catch (error) {
     // A SESSION_FILE_DIR other users can write to is a setting to change, so it is reported and
-    // exits (2) like a ConfigError. Loaded here, where it is needed; backend.ts has loaded it already.
-    const { UnsafeSessionDirectoryError } = await import('./session/stores/filesystem.js');
+    // exits (2) like a ConfigError.
     if (error instanceof UnsafeSessionDirectoryError) {
       const setting = new ConfigError('SESSION_FILE_DIR', 'a directory owned by this user and writable by no one else (chmod 700)', error.directory);
       console.error(`scratchpad: configuration error: ${setting.message}: ${error.problem}; ${error.fix}`);
@@ -94,6 +93,12 @@ async function serve(config: Config): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Node ends the process on a promise rejection that nobody handles. Every request's handling is
+  // caught in http/serve.ts, so reaching this is a bug elsewhere; it is logged, and the server keeps
+  // serving: one stray rejection must not cut off every request in flight.
+  process.on('unhandledRejection', (reason) => {
+    console.error(`scratchpad: internal error: unhandled rejection: ${reason instanceof Error ? reason.stack : escapeForLog(String(reason))}`);
+  });
 }
 
 /** The start-up line, which scripts (and the tests) wait for. */

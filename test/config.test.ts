@@ -88,6 +88,9 @@ const invalidCases: readonly { env: Record<string, string>; variable: string; ac
   { env: { SESSION_COOKIE_SECURE: 'maybe' }, variable: 'SESSION_COOKIE_SECURE', accepted: /true or false/ },
   { env: { SESSION_REFRESH_EACH_REQUEST: '2' }, variable: 'SESSION_REFRESH_EACH_REQUEST', accepted: /true or false/ },
   { env: { ACCESS_LOG: 'off' }, variable: 'ACCESS_LOG', accepted: /true or false/ },
+  { env: { LIMIT_NEW_SESSIONS: 'lots' }, variable: 'LIMIT_NEW_SESSIONS', accepted: /a whole number from 0 to 1000000, got "lots"/ },
+  { env: { LIMIT_NEW_SESSIONS: '-5' }, variable: 'LIMIT_NEW_SESSIONS', accepted: /a whole number from 0/ },
+  { env: { MAX_CONNECTIONS_PER_CLIENT: '1.5' }, variable: 'MAX_CONNECTIONS_PER_CLIENT', accepted: /a whole number from 0 to 1000000/ },
   { env: { SESSION_COOKIE_SAMESITE: 'Loose' }, variable: 'SESSION_COOKIE_SAMESITE', accepted: /Strict, Lax or None, got "Loose"/ },
   { env: { SESSION_COOKIE_SAMESITE: 'None' }, variable: 'SESSION_COOKIE_SAMESITE', accepted: /SameSite=None without Secure/ },
   { env: { SESSION_COOKIE_SAMESITE: 'None', TRUST_PROXY: 'true' }, variable: 'SESSION_COOKIE_SAMESITE', accepted: /unless SESSION_COOKIE_SECURE=true or TLS is on/ },
@@ -199,6 +202,7 @@ test('loadConfig() defaults to cookie sessions with documented store settings', 
     format: 'native',
     idleLifetimeSeconds: 86400,
     memoryMax: 10000,
+    newSessionsPerMinute: 100,
     fileDirectory: join(dir, '.scratchpad-sessions'),
     redis: { host: '127.0.0.1', port: 6379, db: 0 },
   });
@@ -212,6 +216,7 @@ test('loadConfig() reads the store settings', () => {
       SESSION_COOKIE_ENCRYPT: 'true',
       SESSION_IDLE_LIFETIME: '600',
       SESSION_MEMORY_MAX: '5',
+      LIMIT_NEW_SESSIONS: '0',
       SESSION_FILE_DIR: '/var/lib/sessions',
       SESSION_REDIS_URL: 'redis://app:p%40ss@redis.internal:6380/2',
     },
@@ -223,6 +228,7 @@ test('loadConfig() reads the store settings', () => {
     format: 'native',
     idleLifetimeSeconds: 600,
     memoryMax: 5,
+    newSessionsPerMinute: 0,
     fileDirectory: '/var/lib/sessions',
     redis: { host: 'redis.internal', port: 6380, db: 2, username: 'app', password: 'p@ss' },
   });
@@ -280,7 +286,7 @@ test('loadConfig() makes SESSION_COOKIE_SECURE per request behind a trusted prox
 test('loadConfig() reads the limits, with documented defaults', () => {
   const defaults = loadConfig({ SECRET_KEY: STRONG }, freshDir()).limits;
   assert.deepEqual(defaults.form, { maxBodyBytes: 65536, maxFields: 100, maxNameBytes: 256, maxValueBytes: 16384 });
-  assert.deepEqual(defaults.server, { maxHeaderSize: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000, timeoutCheckIntervalMs: 1000, maxConnections: 1000 });
+  assert.deepEqual(defaults.server, { maxHeaderSize: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000, timeoutCheckIntervalMs: 1000, maxConnections: 1000, maxConnectionsPerClient: 100 });
   const custom = loadConfig(
     {
       SECRET_KEY: STRONG,
@@ -293,11 +299,18 @@ test('loadConfig() reads the limits, with documented defaults', () => {
       REQUEST_TIMEOUT_MS: '4000',
       KEEP_ALIVE_TIMEOUT_MS: '1000',
       MAX_CONNECTIONS: '10',
+      MAX_CONNECTIONS_PER_CLIENT: '3',
     },
     freshDir(),
   ).limits;
   assert.deepEqual(custom.form, { maxBodyBytes: 1024, maxFields: 5, maxNameBytes: 16, maxValueBytes: 512 });
-  assert.deepEqual(custom.server, { maxHeaderSize: 8192, headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 1000, timeoutCheckIntervalMs: 1000, maxConnections: 10 });
+  assert.deepEqual(custom.server, { maxHeaderSize: 8192, headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 1000, timeoutCheckIntervalMs: 1000, maxConnections: 10, maxConnectionsPerClient: 3 });
+});
+
+test('loadConfig(): behind a proxy (TRUST_PROXY) there is no per-client connection limit unless one is set', () => {
+  // Every connection then comes from the proxy: a limit per address would limit all clients together.
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, TRUST_PROXY: 'true' }, freshDir()).limits.server.maxConnectionsPerClient, 0);
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, TRUST_PROXY: 'true', MAX_CONNECTIONS_PER_CLIENT: '500' }, freshDir()).limits.server.maxConnectionsPerClient, 500);
 });
 
 test('loadConfig() reads a TLS certificate and key, and then defaults SESSION_COOKIE_SECURE to true', () => {
