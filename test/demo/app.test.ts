@@ -17,7 +17,9 @@ test('GET /login shows the form with a CSRF token, sets only the CSRF cookie, an
   assert.match(body, /<form method="post" action="\/login">/);
   const token = /name="csrf_token" value="([A-Za-z0-9_-]{43})"/.exec(body)?.[1];
   assert.ok(token !== undefined);
-  assert.equal(response.headers.get('vary'), null, 'the form does not depend on the session');
+  // It depends on the CSRF cookie (its token is this browser's), not on the session: only the
+  // CSRF cookie is set, and no session cookie is.
+  assert.equal(response.headers.get('vary'), 'Cookie');
   const cookies = response.headers.getSetCookie();
   assert.equal(cookies.length, 1);
   assert.match(cookies[0]!, /^session_csrf=[^;]+; Path=\/; HttpOnly; SameSite=Strict$/);
