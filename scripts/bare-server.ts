@@ -10,7 +10,7 @@
  * what the headers themselves cost. Prints its port on the first line.
  */
 import { createServer } from 'node:http';
-import { PAGE_STYLE } from '../src/demo/pages.js';
+import { PAGE_STYLE } from '../src/demo/html.js';
 import { cspSourceHash, securityHeaders } from '../src/index.js';
 
 const same = (process.env['BARE_HEADERS'] ?? 'same') === 'same';

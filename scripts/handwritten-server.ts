@@ -13,7 +13,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
-import { PAGE_STYLE } from '../src/demo/pages.js';
+import { PAGE_STYLE } from '../src/demo/html.js';
 import { cspSourceHash, escapeHtml, securityHeaders } from '../src/index.js';
 
 const secret = process.env['SECRET_KEY'] ?? '';

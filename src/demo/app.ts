@@ -58,7 +58,9 @@ import {
   type SessionCookieSettings,
   type SessionInterface,
 } from '../index.js';
-import { errorPage, indexPage, loginPage, PAGE_STYLE, sourceIndexPage, sourcePage, type InspectorView, type SourceLinks } from './pages.js';
+import { PAGE_STYLE } from './html.js';
+import { errorPage, indexPage, loginPage, type InspectorView, type SourceLinks } from './pages.js';
+import { sourceIndexPage, sourcePage } from './source-pages.js';
 import { SourceLibrary } from './source.js';
 
 /**

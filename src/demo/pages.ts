@@ -9,8 +9,8 @@
  * or permanent, when it expires, and the decoded data, which makes the point that a signed
  * cookie is readable by its holder.
  *
- * Every value that did not come from this file goes through `escapeHtml()` (the `html` tag below),
- * including data we think we control: the session's own JSON holds what a user typed.
+ * Every value that did not come from this file goes through `escapeHtml()` (the `html` tag of
+ * html.ts), including data we think we control: the session's own JSON holds what a user typed.
  *
  * The fixed text is kept within ASCII (`&ldquo;` and `&middot;`, not “ and ·): a page that is all
  * ASCII is one byte per character in V8 and goes to the socket as it is, while a single `·` made
@@ -23,30 +23,8 @@
  *
  * Read next: app.ts, which decides which page to show.
  */
-import { BoundedMap, escapeHtml, formatSeconds, type IncomingCookie, type JsonValue, type SessionInspection } from '../index.js';
-import { inline } from './annotate.js';
-import type { ReadingStep } from './source.js';
-
-/** Escaped HTML: the only thing these functions concatenate. */
-class Html {
-  constructor(readonly value: string) {}
-}
-
-/**
- * A template tag: `html\`<p>${name}</p>\`` escapes `name` unless it is already `Html`.
- * Forgetting to escape is then impossible by construction.
- */
-function html(strings: TemplateStringsArray, ...values: readonly (string | number | Html | readonly Html[])[]): Html {
-  let out = strings[0]!;
-  for (let index = 0; index < values.length; index += 1) out += render(values[index]!) + strings[index + 1]!;
-  return new Html(out);
-}
-
-function render(value: string | number | Html | readonly Html[]): string {
-  if (value instanceof Html) return value.value;
-  if (Array.isArray(value)) return value.map((item: Html) => item.value).join('');
-  return escapeHtml(String(value));
-}
+import { BoundedMap, formatSeconds, type IncomingCookie, type JsonValue, type SessionInspection } from '../index.js';
+import { html, Html, page } from './html.js';
 
 /**
  * A date as HTTP and people read it. Neither this nor anything else in a page is kept on its own:
@@ -59,41 +37,6 @@ function utcDate(date: Date): Html {
 /** A lifetime in seconds as people read it: "31 d". */
 function lifetime(seconds: number): Html {
   return html`${formatSeconds(seconds)}`;
-}
-
-/** The one inline style block; app.ts allows exactly this text in its Content-Security-Policy. */
-export const PAGE_STYLE = `
-  body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-  h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
-  table { border-collapse: collapse; width: 100%; } th, td { text-align: left; vertical-align: top; padding: .3rem .6rem; border-bottom: 1px solid #ddd; }
-  th { width: 11rem; font-weight: 600; } pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
-  .note { color: #555; font-size: .95rem; } .error { color: #a00; font-weight: 600; }
-  form.inline { display: inline; } button { font: inherit; }
-  label { display: block; margin: .6rem 0; } input[type=text] { font: inherit; width: 20rem; max-width: 100%; }
-  .code-link { font-size: .85rem; } nav { margin-top: 2.5rem; font-size: .9rem; color: #555; }
-  body.wide { max-width: 92rem; } ol.reading li { margin: .5rem 0; }
-  .chunk { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 1.5rem; border-top: 1px solid #eee; padding: .3rem 0; }
-  .prose { font-size: .95rem; } .prose p { margin: .35rem 0; } .prose pre { font-size: .85rem; } a.lines { font-size: .75rem; color: #888; }
-  pre.code { margin: 0; background: #f8f8f8; font-size: .82rem; line-height: 1.45; white-space: pre; word-break: normal; padding: .3rem 0; }
-  pre.code .line { display: block; } pre.code .line:target { background: #fff0a8; }
-  pre.code .line a { display: inline-block; width: 3rem; padding-right: .8rem; text-align: right; color: #999; text-decoration: none; }
-  @media (max-width: 60rem) { .chunk { grid-template-columns: minmax(0, 1fr); } }`;
-
-/** A whole document. `wide` gives the source view room for two columns. */
-function page(title: string, body: Html, wide = false): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} &middot; Scratchpad</title>
-<style>${new Html(PAGE_STYLE)}</style>
-</head>
-<body${wide ? html` class="wide"` : html``}>
-${body}
-</body>
-</html>
-`.value;
 }
 
 /**
@@ -272,27 +215,4 @@ export function errorPage(status: number, message: string, raisedAt: string | nu
 <p>${message}</p>
 ${raisedAt === null ? html`` : html`<p class="note">${codeLink(raisedAt, 'The check that refused this request')}, in the annotated source.</p>`}
 <p><a href="/">Back to the start page</a></p>`);
-}
-
-/** GET /source: the modules in reading order, one line each on what the step teaches. */
-export function sourceIndexPage(steps: readonly ReadingStep[], others: readonly string[]): string {
-  const items = steps.map(
-    (step) => html`<li value="${step.number}">${step.modules.map((module, index) => html`${index === 0 ? '' : ', '}<a href="/source/${module}"><code>${module}</code></a>`)}: ${new Html(inline(step.teaches))}</li>`,
-  );
-  const rest = others.map((module, index) => html`${index === 0 ? '' : ', '}<a href="/source/${module}"><code>${module}</code></a>`);
-  return page('Source', html`<h1>Read the source</h1>
-<p>Scratchpad is written to be read, bottom-up, in this order (the order of <code>src/README.md</code>). Each module opens with what it is, why it exists, the spec it follows, what it leaves out, and what to read next; its comments then tell the story beside the code. Every line is numbered: link one with <code>#L42</code>.</p>
-<ol class="reading">
-${items}
-</ol>
-${others.length === 0 ? html`` : html`<p>Also: ${rest}.</p>`}
-<p><a href="/">Back to the demo</a></p>`);
-}
-
-/** GET /source/<module>: `annotated` is annotate.ts's output, escaped there. */
-export function sourcePage(module: string, annotated: string): string {
-  return page(module, html`<p><a href="/source">&larr; Reading order</a> &middot; <a href="/">The demo</a></p>
-<h1><code>src/${module}</code></h1>
-${new Html(annotated)}
-<p><a href="/source">&larr; Reading order</a></p>`, true);
 }

@@ -20,7 +20,7 @@
  *
  * Not here: HTML (annotate.ts, pages.ts), watching files (restart the server after an edit).
  *
- * Read next: pages.ts, the demo's HTML (the frame around these pages included); then app.ts.
+ * Read next: source-style.ts, then html.ts, the frame around every page.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
