@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Browser, type BrowserCookie, type Page } from '../helpers/cdp.js';
 import { makeCertificate } from '../helpers/certificate.js';
+import { httpsRequest } from '../helpers/https.js';
 import { sendRaw } from '../helpers/raw.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { skipUnlessInstalled } from '../helpers/tools.js';
@@ -21,25 +21,6 @@ const skip = skipUnlessInstalled('chromium', 'chromium');
 const COOKIE_NAME = '__Host-session';
 // U+00A0 as Node reads the byte 0xA0 of a header (Latin-1), and as Node writes it back out.
 const TOSSED_NAME = `\u00a0${COOKIE_NAME}`;
-
-interface Answer {
-  readonly body: string;
-  readonly setCookies: string[];
-}
-
-/** One HTTPS request that trusts the demo's throwaway certificate, as any client of the attacker's could. */
-function httpsRequest(url: string, ca: Buffer, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, ca }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ body, setCookies: response.headers['set-cookie'] ?? [] }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(options.body);
-  });
-}
 
 /** The attacker logs in to the demo as `username`, like anyone may, and keeps the session cookie's value. */
 async function sessionValueFor(server: RunningServer, ca: Buffer, username: string): Promise<string> {

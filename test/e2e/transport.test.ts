@@ -2,32 +2,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createHttpServer } from '../../src/http/serve.js';
 import { makeCertificate } from '../helpers/certificate.js';
+import { httpsRequest } from '../helpers/https.js';
 import { csrfFor, get, postForm, sessionCookieFrom, startServer } from '../helpers/server.js';
-
-interface Answer {
-  readonly status: number;
-  readonly setCookies: string[];
-  readonly body: string;
-}
-
-/** One HTTPS request that trusts our throwaway certificate. */
-function httpsRequest(url: string, ca: Buffer, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, ca }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, setCookies: response.headers['set-cookie'] ?? [], body }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(options.body);
-  });
-}
 
 test('with TLS_CERT_FILE and TLS_KEY_FILE the server speaks HTTPS, and cookies are Secure (__Host- allowed)', async () => {
   const files = makeCertificate();
