@@ -47,7 +47,8 @@ async function serve(config: Config): Promise<void> {
   const speaks = cluster.isPrimary || cluster.worker?.id === 1;
   let demo: ConfiguredDemo;
   try {
-    demo = await createDemoFromConfig(config, { log: (message) => (speaks ? console.log(`scratchpad: ${message}`) : undefined) });
+    // Store events can quote what a Redis sent (a protocol error): escaped like anything from outside.
+    demo = await createDemoFromConfig(config, { log: (message) => (speaks ? console.log(`scratchpad: ${escapeForLog(message)}`) : undefined) });
   } catch (error) {
     // A SESSION_FILE_DIR other users can write to is a setting to change, so it is reported and
     // exits (2) like a ConfigError.
@@ -97,7 +98,7 @@ async function serve(config: Config): Promise<void> {
   // caught in http/serve.ts, so reaching this is a bug elsewhere; it is logged, and the server keeps
   // serving: one stray rejection must not cut off every request in flight.
   process.on('unhandledRejection', (reason) => {
-    console.error(`scratchpad: internal error: unhandled rejection: ${reason instanceof Error ? reason.stack : escapeForLog(String(reason))}`);
+    console.error(`scratchpad: internal error: unhandled rejection: ${escapeForLog(reason instanceof Error ? (reason.stack ?? String(reason)) : String(reason))}`);
   });
 }
 

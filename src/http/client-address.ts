@@ -18,6 +18,9 @@
  *   TRUST_PROXY, and then only its *last* entry: the one our proxy appended, the address it saw.
  *   Entries before it were written by the client (or proxies we know nothing about) and can be
  *   anything. This assumes exactly one trusted proxy in front, as TRUST_PROXY does for the scheme.
+ * - Larger allocations: a customer given a /56 or /48 still has 256 or 65,536 /64s, each its own
+ *   key. The /64 is the smallest block every network hands out whole, so it is the only grouping
+ *   that never lumps two customers together; what is left over is a reason to keep limits modest.
  *
  * Spec: RFC 7239 §5.2 and the de facto `X-Forwarded-For`; RFC 4291 §2.2 (IPv6 text forms) and
  * §2.5.5.2 (IPv4-mapped addresses); RFC 6177 (a /64 or more per IPv6 subscriber).
@@ -36,10 +39,22 @@ import { isIPv4, isIPv6 } from 'node:net';
 export function clientAddress(request: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
     const forwarded = request.headers['x-forwarded-for'];
-    const last = typeof forwarded === 'string' ? forwarded.slice(forwarded.lastIndexOf(',') + 1).trim() : '';
+    const last = typeof forwarded === 'string' ? withoutPort(forwarded.slice(forwarded.lastIndexOf(',') + 1).trim()) : '';
     if (isIPv4(last) || isIPv6(last)) return last;
   }
   return request.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * Some proxies write the client's port too: `203.0.113.7:51234`, `[2001:db8::7]:51234`. Without
+ * this, such an entry would not read as an address, and every client would fall back to the
+ * proxy's one address and share one limit, which one client could then use up for all.
+ */
+function withoutPort(entry: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(entry);
+  if (bracketed !== null) return bracketed[1]!;
+  const ipv4 = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(entry);
+  return ipv4 === null ? entry : ipv4[1]!;
 }
 
 /** The key a per-client limit counts under: IPv4 as it is, IPv6 by its /64 network. */

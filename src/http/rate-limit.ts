@@ -64,7 +64,9 @@ export class RateLimiter {
   take(key: string): number {
     const now = this.#now();
     const bucket = this.#buckets.get(key) ?? { tokens: this.perMinute, updatedAt: now };
-    const refilled = ((now - bucket.updatedAt) / 60_000) * this.perMinute;
+    // A clock stepped backwards (the system time was corrected) refills nothing, rather than
+    // draining the bucket by the size of the step.
+    const refilled = (Math.max(0, now - bucket.updatedAt) / 60_000) * this.perMinute;
     bucket.tokens = Math.min(this.perMinute, bucket.tokens + refilled);
     bucket.updatedAt = now;
     // Re-inserted on every use, so the first key in the map is always the one used longest ago.
@@ -75,9 +77,10 @@ export class RateLimiter {
       bucket.tokens -= 1;
       return 0;
     }
-    // In whole milliseconds first, so that floating-point dust (3.0000000001 s) is not a second more.
+    // In whole milliseconds first, so that floating-point dust (3.0000000001 s) is not a second more;
+    // and at least 1, because 0 means "allowed": a token due in 300 ms is still not there now.
     const waitMs = Math.round(((1 - bucket.tokens) * 60_000) / this.perMinute);
-    return Math.ceil(waitMs / 1000);
+    return Math.max(1, Math.ceil(waitMs / 1000));
   }
 
   /** Clients currently remembered. */

@@ -95,7 +95,10 @@ export function createHttpServer(application: Application, options: ServeOptions
     handleRequest(server, application, options, request, response).catch((error: unknown) => lastResort(options, request, response, error));
   };
   // An https.Server is an http.Server that speaks TLS first; everything below applies to both.
-  const server: Server = options.tls ? createTlsServer({ ...serverOptions, ...options.tls }, handler) : createServer(serverOptions, handler);
+  // A TLS client gets as long to finish its handshake as any client gets to send its headers: Node's
+  // own default is 120 s, in which an idle socket holds one of MAX_CONNECTIONS for nothing.
+  const tlsOptions = { ...serverOptions, ...options.tls, handshakeTimeout: limits.headersTimeoutMs };
+  const server: Server = options.tls ? createTlsServer(tlsOptions, handler) : createServer(serverOptions, handler);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
   if (limits.maxConnectionsPerClient > 0) limitConnectionsPerClient(server, limits.maxConnectionsPerClient);

@@ -67,7 +67,8 @@ export class RedisReplyError extends Error {
  */
 const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   // Credentials and permissions: this client's configuration does not match the server's.
-  'NOAUTH', 'WRONGPASS', 'NOPERM',
+  // DENIED: a Redis in protected mode (no password set) refuses every client not on its loopback.
+  'NOAUTH', 'WRONGPASS', 'NOPERM', 'DENIED',
   // The server's state: still loading its data, out of memory (maxmemory), unable to save to disk,
   // or busy running a long script.
   'LOADING', 'OOM', 'MISCONF', 'BUSY',
@@ -79,14 +80,19 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   'MOVED', 'ASK', 'CLUSTERDOWN', 'TRYAGAIN',
 ]);
 
-/** The one such refusal Redis sends under the generic ERR code: too many connections (maxclients). */
-const TOO_MANY_CLIENTS = 'ERR max number of clients reached';
+/**
+ * The refusals Redis sends under the generic ERR code: too many connections (maxclients), and a
+ * command this server does not offer. We send only commands every Redis has (GET, SET, DEL, EXPIRE,
+ * EVAL, EVALSHA, AUTH, SELECT, PING), so "unknown command" means one was renamed or disabled in its
+ * configuration (scripting turned off, say): a setting to change there, not a bug here.
+ */
+const REFUSALS_UNDER_ERR: readonly string[] = ['ERR max number of clients reached', 'ERR unknown command'];
 
 /** The error an error reply becomes: RedisUnavailableError if Redis refuses to serve at all, else RedisReplyError. */
 function replyError(command: string, reply: RespError): Error {
   // The code is the whole first word: BUSYKEY (RESTORE onto an existing key) is not BUSY.
   const code = reply.message.split(' ', 1)[0]!;
-  if (UNAVAILABLE_CODES.has(code) || reply.message.startsWith(TOO_MANY_CLIENTS)) {
+  if (UNAVAILABLE_CODES.has(code) || REFUSALS_UNDER_ERR.some((refusal) => reply.message.startsWith(refusal))) {
     // Only the command's name: its arguments may be a session id or session data.
     return new RedisUnavailableError(`Redis refused ${command}: ${reply.message}`);
   }

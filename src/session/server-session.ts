@@ -14,6 +14,7 @@
  * The rules, in the order `#save` applies them:
  * 1. An empty session that was changed (logout) is *destroyed* in the store and its cookie deleted:
  *    replaying the old cookie afterwards finds nothing. Ending a session wins over any concurrent change.
+ *    (If the record was already gone, no cookie is sent: see rule 4 for why.)
  * 2. An unchanged session is not written; its time to live is restarted (`touch`), since a server
  *    cannot see a browser close and must expire idle sessions itself: volatile ones after
  *    SESSION_IDLE_LIFETIME, permanent ones after PERMANENT_SESSION_LIFETIME.
@@ -21,8 +22,8 @@
  *    *new* id; the data moves with it and the old record is destroyed. This defeats session
  *    fixation, and it means an id the client made up is never adopted: an unknown id is a new session.
  *    A new record stays in the store until it expires, whether its browser ever comes back or not,
- *    so new sessions are rate-limited per client address (LIMIT_NEW_SESSIONS, ../http/rate-limit.ts):
- *    past the limit the request gets a 429 and nothing is stored.
+ *    so records under fresh ids are rate-limited per client address (LIMIT_NEW_SESSIONS,
+ *    ../http/rate-limit.ts): past the limit the request gets a 429 and nothing is stored.
  * 4. A changed session is written with compare-and-set on its version. If another request wrote
  *    first, the newer record is read and *only the keys this request changed* (and `permanent`, if it
  *    changed) are applied to it, then the write is tried again. Two requests that change different
@@ -100,7 +101,7 @@ export class ServerSessionInterface implements SessionInterface {
   readonly #newSessionLimit: RateLimiter | null;
   /** Keyed by the Session object, so the application never sees (or forges) the id or version. */
   readonly #stored = new WeakMap<Session, StoredState>();
-  /** Who opened each session without a stored record: the key its new record is counted under. */
+  /** Who sent the request of each session: the key its new records are counted under. */
   readonly #clients = new WeakMap<Session, string>();
   /** Per session id, the tail of the queue of commits in progress in this process. */
   readonly #commits = new Map<string, Promise<unknown>>();
@@ -152,6 +153,7 @@ export class ServerSessionInterface implements SessionInterface {
     }
     const session = new Session(Object.entries(record.data), { permanent: record.permanent, isNew: false, createdAt: record.createdAt });
     this.#stored.set(session, { id, version: record.version, createdAt: record.createdAt });
+    if (client !== null) this.#clients.set(session, client);
     return { session, incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex }, secureRequest };
   }
 
@@ -189,10 +191,16 @@ export class ServerSessionInterface implements SessionInterface {
   /** Applies the four rules of the module header; returns the Set-Cookie value, or null. */
   async #save({ session, incoming, secureRequest }: LoadedSession): Promise<string | null> {
     const stored = this.#stored.get(session) ?? null;
-    // 1. Emptied: destroy the record and the cookie.
+    // 1. Emptied: destroy the record and the cookie. Only a record that was still there: if it had
+    //    gone already (a parallel login moved the session to a new id, whose cookie the browser
+    //    now holds), a deletion from this reply would delete that newer cookie.
     if (session.size === 0) {
       if (!session.modified) return null;
-      if (stored !== null) await this.#store.destroy(stored.id);
+      if (stored !== null) {
+        const stillThere = (await this.#store.get(stored.id)) !== null;
+        await this.#store.destroy(stored.id);
+        if (!stillThere) return null;
+      }
       return serializeSetCookie(deletionCookie(this.#settings, secureRequest));
     }
     const ttl = this.#ttl(session.permanent);
@@ -203,10 +211,11 @@ export class ServerSessionInterface implements SessionInterface {
       if (!session.permanent || this.#settings.refreshEachRequest) await this.#store.touch(stored.id, ttl);
       return refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent, secureRequest) : null;
     }
-    // 3. New, or regenerating: a fresh id, then the old record goes. Only a new record adds to the
-    //    store (regenerating replaces one), so only that counts against the client's limit.
-    if (stored === null) this.#countNewSession(session);
+    // 3. New, or regenerating: a fresh id, then the old record goes. Every record written under a
+    //    fresh id counts against the client's limit, regenerating included: requests sent in
+    //    parallel with one cookie would each regenerate it, and each leave a record behind.
     if (stored === null || session.regenerateRequested) {
+      this.#countNewSession(session);
       const id = newSessionId().toString('base64url');
       const createdAt = session.creationTimeToSave(Math.floor(this.#now() / 1000));
       const written = await this.#store.set(id, { data: session.toObject(), permanent: session.permanent, version: 1, createdAt }, ttl, null);

@@ -48,6 +48,10 @@ const addressCases: readonly { name: string; request: IncomingMessage; trustProx
     want: '198.51.100.1',
   },
   { name: 'an IPv6 entry', request: request('10.0.0.1', '2001:db8::7'), trustProxy: true, want: '2001:db8::7' },
+  // Some proxies add the client's port: still the client, not the proxy for everyone.
+  { name: 'an IPv4 entry with a port', request: request('10.0.0.1', '198.51.100.1:51234'), trustProxy: true, want: '198.51.100.1' },
+  { name: 'a bracketed IPv6 entry with a port', request: request('10.0.0.1', '[2001:db8::7]:51234'), trustProxy: true, want: '2001:db8::7' },
+  { name: 'a bracketed IPv6 entry without a port', request: request('10.0.0.1', '[2001:db8::7]'), trustProxy: true, want: '2001:db8::7' },
   { name: 'a last entry that is not an address falls back to the socket', request: request('10.0.0.1', '198.51.100.1, evil'), trustProxy: true, want: '10.0.0.1' },
   { name: 'no header falls back to the socket', request: request('10.0.0.1'), trustProxy: true, want: '10.0.0.1' },
   { name: 'a closed socket has no address', request: request(undefined), trustProxy: false, want: 'unknown' },

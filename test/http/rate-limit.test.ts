@@ -47,3 +47,26 @@ test('RateLimiter refuses a perMinute that is not a positive whole number', () =
     assert.throws(() => new RateLimiter({ perMinute }), /perMinute must be a whole number >= 1/);
   }
 });
+
+test('RateLimiter never answers 0 ("allowed") for a refusal, even when the next token is due within half a second', () => {
+  const clock = new TestClock();
+  const limiter = new RateLimiter({ perMinute: 120, now: clock.now });
+  for (let index = 0; index < 120; index += 1) limiter.take('a');
+  clock.milliseconds += 300; // 0.6 of a token back: not a whole one
+  assert.equal(limiter.take('a'), 1);
+  assert.equal(limiter.take('a'), 1, 'and it was not spent by the refusal');
+  clock.milliseconds += 200;
+  assert.equal(limiter.take('a'), 0);
+  assert.equal(limiter.take('a'), 1);
+});
+
+test('RateLimiter: a clock stepped backwards refills nothing and takes nothing away', () => {
+  const clock = new TestClock();
+  const limiter = new RateLimiter({ perMinute: 2, now: clock.now });
+  assert.equal(limiter.take('a'), 0);
+  clock.advanceSeconds(-3600);
+  assert.equal(limiter.take('a'), 0, 'the second token of the burst is still there');
+  assert.equal(limiter.take('a'), 30);
+  clock.advanceSeconds(30);
+  assert.equal(limiter.take('a'), 0, 'and tokens flow back from the new time on');
+});

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import type { Reply } from '../../src/http/reply.js';
+import { makeCertificate } from '../helpers/certificate.js';
 import { sendRaw } from '../helpers/raw.js';
 import { closeGracefully, createHttpServer, escapeForLog, SERVER_LIMITS, type Application, type ServerLimits } from '../../src/http/serve.js';
 
@@ -273,4 +275,29 @@ test('createHttpServer() with maxConnectionsPerClient 0 sets no per-client limit
   assert.equal(sockets.filter((socket) => socket.destroyed).length, 0);
   for (const socket of sockets) socket.destroy();
   server.close();
+});
+
+test('createHttpServer() with TLS closes a connection that never finishes its handshake within headersTimeoutMs', async () => {
+  const { cert, key } = makeCertificate();
+  const server = createHttpServer(hello, {
+    accessLog: null,
+    errorLog: () => {},
+    tls: { cert: readFileSync(cert), key: readFileSync(key) },
+    limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, timeoutCheckIntervalMs: 100 },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const started = Date.now();
+  // A plain TCP connection that says nothing: Node's own TLS handshake timeout would be 120 s.
+  const closed = await new Promise<boolean>((resolve) => {
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(true));
+    setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, 5_000).unref();
+  });
+  server.close();
+  assert.ok(closed, 'the server closed the silent connection within 5 s');
+  assert.ok(Date.now() - started < 5_000, `closed after ${Date.now() - started} ms`);
 });

@@ -36,7 +36,8 @@ describe('RedisClient against a real redis-server', { skip }, () => {
 
   test('command() rejects an error reply with RedisReplyError and the connection stays usable', async () => {
     const redisClient = client();
-    await assert.rejects(redisClient.command(['NOSUCHCOMMAND']), (error: unknown) => error instanceof RedisReplyError && /unknown command/i.test(error.message));
+    // A command Redis knows, used wrongly: a bug in the command, not Redis refusing to serve.
+    await assert.rejects(redisClient.command(['GET']), (error: unknown) => error instanceof RedisReplyError && /wrong number of arguments/i.test(error.message));
     assert.equal(await redisClient.command(['PING']), 'PONG');
     await redisClient.close();
   });
@@ -253,7 +254,9 @@ const errorReplies: readonly { reply: string; unavailable: boolean }[] = [
   { reply: 'ERR max number of clients reached', unavailable: true },
   // Bugs: the command itself is wrong, and retrying will not help.
   { reply: "ERR wrong number of arguments for 'get' command", unavailable: false },
-  { reply: "ERR unknown command 'GTE', with args beginning with: ", unavailable: false },
+  // We send only commands every Redis has: an unknown one was renamed or disabled in its configuration.
+  { reply: "ERR unknown command 'EVALSHA', with args beginning with: ", unavailable: true },
+  { reply: 'DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.', unavailable: true },
   { reply: 'WRONGTYPE Operation against a key holding the wrong kind of value', unavailable: false },
   { reply: 'NOSCRIPT No matching script. Please use EVAL.', unavailable: false },
   // The code is the whole first word: BUSYKEY (RESTORE onto an existing key) is not BUSY.

@@ -291,18 +291,57 @@ test('new sessions are limited per client: past the limit a 429 with Retry-After
   });
   assert.equal(memory.size, 3, 'the refused session was not stored');
   assert.ok(setCookieOf(await create('198.51.100.1')) !== null, 'another client still gets a session');
-  // Using, changing or regenerating an existing session creates no record, so it is not counted.
-  let { cookie } = pairOf(await create('192.0.2.1'));
+  // Using or changing an existing session creates no record, so it is not counted.
+  const { cookie } = pairOf(await create('192.0.2.1'));
   for (let index = 0; index < 5; index += 1) {
     const loaded = await sessions.open(cookie, false, '192.0.2.1');
     assert.equal(loaded.incoming.rejection, null);
     loaded.session.set('visits', index);
-    loaded.session.regenerate();
-    ({ cookie } = pairOf(await sessions.commit(loaded, page)));
+    await sessions.commit(loaded, page);
   }
   clock.advanceSeconds(20);
   assert.ok(setCookieOf(await create('203.0.113.7')) !== null, 'a token came back after 20 s');
   assert.ok(setCookieOf(await create(null)) !== null, 'without a client key there is nothing to count under');
+});
+
+test('regenerating counts as a new session: parallel logins on one cookie cannot create records past the limit', async () => {
+  const clock = new TestClock();
+  const memory = new MemorySessionStore({ maxEntries: 1000, now: clock.now, sweepIntervalMs: 0 });
+  const signer = new Signer({ secrets: ['current-key'], now: clock.now });
+  const newSessionLimit = new RateLimiter({ perMinute: 5, now: clock.now });
+  const sessions = new ServerSessionInterface({ settings: SETTINGS, idleLifetimeSeconds: IDLE, store: memory, signer, now: clock.now, newSessionLimit });
+  const first = await sessions.open(undefined, false, '203.0.113.7');
+  first.session.set('username', 'mallory');
+  const { cookie } = pairOf(await sessions.commit(first, page));
+  // Twenty logins sent at once with the same cookie: each opened the same record before any committed.
+  const opened = await Promise.all(Array.from({ length: 20 }, () => sessions.open(cookie, false, '203.0.113.7')));
+  const outcomes = await Promise.all(
+    opened.map(async (loaded) => {
+      loaded.session.set('username', 'mallory');
+      loaded.session.regenerate();
+      return sessions.commit(loaded, page).then(
+        () => 'written',
+        (error: unknown) => (error instanceof TooManyNewSessionsError ? 'refused' : 'other'),
+      );
+    }),
+  );
+  assert.equal(outcomes.filter((outcome) => outcome === 'written').length, 4, 'one token went to the first session, four are left');
+  assert.equal(outcomes.filter((outcome) => outcome === 'refused').length, 16);
+  assert.ok(memory.size <= 5, `${memory.size} records`);
+});
+
+test('a logout that races a login sends no deletion: the login moved the session, and its cookie must survive', async () => {
+  const { sessions, memory } = setup();
+  const { cookie, id } = await login(sessions, { username: 'guest' });
+  const [relogin, logout] = await Promise.all([sessions.open(cookie), sessions.open(cookie)]);
+  relogin!.session.set('username', 'alice');
+  relogin!.session.regenerate();
+  logout!.session.clear();
+  const newCookie = pairOf(await sessions.commit(relogin!, page));
+  const logoutReply = await sessions.commit(logout!, page);
+  assert.equal(logoutReply.headers['set-cookie'], undefined, 'no deletion of a cookie this request did not bring');
+  assert.equal(await memory.get(id), null);
+  assert.equal((await sessions.open(newCookie.cookie)).session.get('username'), 'alice');
 });
 
 test('endless write conflicts end in a 503 instead of a loop', async () => {

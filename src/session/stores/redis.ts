@@ -57,18 +57,23 @@ export class RedisSessionStore implements SessionStore {
   async get(id: string): Promise<SessionRecord | null> {
     if (!isSessionId(id)) return null;
     const text = await this.#command(['GET', KEY_PREFIX + id]);
-    return typeof text === 'string' ? decodeRecord(text) : null;
+    if (text === null) return null;
+    if (typeof text !== 'string') throw this.#strangeReply('GET', text);
+    return decodeRecord(text);
   }
 
   async set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean> {
     if (!isSessionId(id)) throw new TypeError(`not a session id: ${JSON.stringify(id)}`);
     const args = [1, KEY_PREFIX + id, expectedVersion === null ? '' : String(expectedVersion), encodeRecord(record), ttlSeconds];
+    let written;
     try {
-      return (await this.#command(['EVALSHA', COMPARE_AND_SET_SHA1, ...args])) === 1;
+      written = await this.#command(['EVALSHA', COMPARE_AND_SET_SHA1, ...args]);
     } catch (error) {
       if (!(error instanceof RedisReplyError && error.message.startsWith('NOSCRIPT'))) throw error;
-      return (await this.#command(['EVAL', COMPARE_AND_SET, ...args])) === 1;
+      written = await this.#command(['EVAL', COMPARE_AND_SET, ...args]);
     }
+    if (written !== 0 && written !== 1) throw this.#strangeReply('EVALSHA', written);
+    return written === 1;
   }
 
   async destroy(id: string): Promise<void> {
@@ -85,6 +90,16 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** Sends one command; an unavailable Redis becomes the contract's SessionStoreUnavailableError (a 503). */
+  /**
+   * A reply of a kind the command never gives (an integer for GET, a string for the script): the
+   * other end is not the Redis we think, or is broken. Not a bug of ours, and not to be trusted:
+   * a 503, as for any Redis that cannot serve.
+   */
+  #strangeReply(command: string, reply: unknown): SessionStoreUnavailableError {
+    const kind = Array.isArray(reply) ? 'an array' : typeof reply === 'number' ? `the integer ${reply}` : `a ${typeof reply}`;
+    return new SessionStoreUnavailableError(`redis at ${this.#client.address}`, `${command} answered with ${kind}, which it never does`);
+  }
+
   async #command(args: readonly (string | number)[]) {
     try {
       return await this.#client.command(args);

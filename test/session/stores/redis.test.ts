@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { RedisClient } from '../../../src/redis/client.js';
 import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../../../src/session/store.js';
@@ -103,3 +104,41 @@ describe('RedisSessionStore against a Redis that requires a password it was not 
     });
   }
 });
+
+/** A fake Redis that answers every command with `reply`: the other end is broken, or not Redis. */
+async function fakeRedis(reply: string): Promise<{ port: number; close: () => void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', () => socket.write(reply));
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+const strangeReplies: readonly { command: string; reply: string; call: (store: RedisSessionStore) => Promise<unknown>; kind: RegExp }[] = [
+  { command: 'GET', reply: ':5\r\n', call: (store) => store.get('a'.repeat(43)), kind: /GET answered with the integer 5/ },
+  { command: 'GET', reply: '*0\r\n', call: (store) => store.get('a'.repeat(43)), kind: /GET answered with an array/ },
+  { command: 'EVALSHA', reply: '+OK\r\n', call: (store) => store.set('a'.repeat(43), { data: {}, permanent: false, version: 1, createdAt: 0 }, 60, null), kind: /EVALSHA answered with a string/ },
+  { command: 'EVALSHA', reply: ':7\r\n', call: (store) => store.set('a'.repeat(43), { data: {}, permanent: false, version: 1, createdAt: 0 }, 60, null), kind: /EVALSHA answered with the integer 7/ },
+];
+
+for (const { command, reply, call, kind } of strangeReplies) {
+  test(`RedisSessionStore answers 503 when ${command} gets ${JSON.stringify(reply.trim())}, a reply it never gives`, async () => {
+    const fake = await fakeRedis(reply);
+    const store = new RedisSessionStore(new RedisClient({ host: '127.0.0.1', port: fake.port }));
+    try {
+      await assert.rejects(call(store), (error: unknown) => error instanceof SessionStoreUnavailableError && kind.test(error.message));
+    } finally {
+      await store.close();
+      fake.close();
+    }
+  });
+}
