@@ -16,6 +16,9 @@ import {
   escapeHtml,
   htmlReply,
   loadConfig,
+  MemoizedCookieCodec,
+  MemoizedSealer,
+  MemoizedSigner,
   NativeCookieCodec,
   openSessionBackend,
   parseCookieHeader,
@@ -59,9 +62,9 @@ function compare(mechanism: string, against: string, ours: () => unknown, theirs
   micro.push({ mechanism, against, ours: opsPerSecond(ours), theirs: opsPerSecond(theirs) });
 }
 
-// --- Signing: against one bare HMAC, with and without the memo (signing/mac-memo.ts).
-const signer = new Signer({ secrets: [SECRET], salt: 'bench' });
-const unmemoized = new Signer({ secrets: [SECRET], salt: 'bench', memoEntries: 0 });
+// --- Signing: against one bare HMAC, the memoized signer (fast/memoized-signer.ts) and the plain one.
+const signer = new MemoizedSigner({ secrets: [SECRET], salt: 'bench' });
+const unmemoized = new Signer({ secrets: [SECRET], salt: 'bench' });
 const payload = JSON.stringify({ permanent: false, created: 1_800_000_000, data: { username: 'benchmark' } });
 const signed = signer.sign('session', payload);
 const [encodedPayload, timestamp, encodedSignature] = signed.split('.') as [string, string, string];
@@ -69,18 +72,18 @@ const floorKey = createHmac('sha256', SECRET).update('bench').digest();
 const sentSignature = Buffer.from(encodedSignature, 'base64url');
 const hmacFloor = () => timingSafeEqual(createHmac('sha256', floorKey).update(`session=${encodedPayload}.${timestamp}`).digest(), sentSignature);
 const year = 365 * 24 * 3600;
-compare('Signer.verify, same cookie again (memo)', 'floor: createHmac + timingSafeEqual', () => signer.verify('session', signed, year), hmacFloor);
-compare('Signer.verify, memo off', 'floor: createHmac + timingSafeEqual', () => unmemoized.verify('session', signed, year), hmacFloor);
-compare('Signer.sign, same payload and second (memo)', 'floor: createHmac + base64url', () => signer.sign('session', payload), () =>
+compare('MemoizedSigner.verify, same cookie again', 'floor: createHmac + timingSafeEqual', () => signer.verify('session', signed, year), hmacFloor);
+compare('Signer.verify (plain)', 'floor: createHmac + timingSafeEqual', () => unmemoized.verify('session', signed, year), hmacFloor);
+compare('MemoizedSigner.sign, same payload and second', 'floor: createHmac + base64url', () => signer.sign('session', payload), () =>
   createHmac('sha256', floorKey).update(`session=${encodedPayload}.${timestamp}`).digest('base64url'),
 );
-compare('Signer.sign, memo off', 'floor: createHmac + base64url', () => unmemoized.sign('session', payload), () =>
+compare('Signer.sign (plain)', 'floor: createHmac + base64url', () => unmemoized.sign('session', payload), () =>
   createHmac('sha256', floorKey).update(`session=${encodedPayload}.${timestamp}`).digest('base64url'),
 );
 
 // --- Sealing (SESSION_COOKIE_ENCRYPT=true): against one bare AES-256-GCM decipher of the same value.
-const sealer = new Sealer({ secrets: [SECRET] });
-const unmemoizedSealer = new Sealer({ secrets: [SECRET], memoEntries: 0 });
+const sealer = new MemoizedSealer({ secrets: [SECRET] });
+const unmemoizedSealer = new Sealer({ secrets: [SECRET] });
 const sealed = sealer.seal('session', payload);
 const sealedBytes = Buffer.from(sealed.split('.')[2]!, 'base64url');
 const sealerKey = Buffer.from(hkdfSync('sha256', SECRET, 'scratchpad.sealer', 'aes-256-gcm v1', 32));
@@ -92,8 +95,8 @@ const decipherFloor = () => {
   return Buffer.concat([decipher.update(sealedBytes.subarray(12, sealedBytes.length - 16)), decipher.final()]);
 };
 if (!decipherFloor().equals(Buffer.from(payload))) throw new Error('the decipher floor does not open what Sealer sealed');
-compare('Sealer.open, same cookie again (memo)', 'floor: one AES-256-GCM decipher', () => sealer.open('session', sealed, year), decipherFloor);
-compare('Sealer.open, memo off', 'floor: one AES-256-GCM decipher', () => unmemoizedSealer.open('session', sealed, year), decipherFloor);
+compare('MemoizedSealer.open, same cookie again', 'floor: one AES-256-GCM decipher', () => sealer.open('session', sealed, year), decipherFloor);
+compare('Sealer.open (plain)', 'floor: one AES-256-GCM decipher', () => unmemoizedSealer.open('session', sealed, year), decipherFloor);
 
 // --- Parsers and serializers: against the straightforward version anyone would write first.
 const cookieHeader = `_ga=GA1.1.123456789.1700000000; theme=dark; session=${signed}; session_csrf=y7mpFsls4xV99Bn5QSpKFEW3snnAHBZtEEl6DHlw_M4.1795650049.HcNB7My4oX0ZWxybjCAaUR9JpC6zIgYcrje470W10oo`;
@@ -124,18 +127,26 @@ compare('escapeHtml, markup', 'reference: five chained replace()', () => escapeH
 const longText = `"${'x'.repeat(3000)}"`;
 compare('escapeHtml, 3,000 characters, 2 to escape', 'reference: five chained replace()', () => escapeHtml(longText), () => referenceEscape(longText));
 
-// --- Session encode/decode: the native codec against JSON + base64url + one HMAC.
-const codec = new NativeCookieCodec(signer);
+// --- Session encode/decode: the native codec against JSON + base64url + one HMAC, memoized (the
+// decoded-data memo over the MAC memo, as session/backend.ts wires them) and plain.
+const codec = new MemoizedCookieCodec(signer);
+const plainCodec = new NativeCookieCodec(unmemoized);
+const memoOverPlain = new MemoizedCookieCodec(unmemoized);
 const session = { permanent: false, created: 1_800_000_000, data: { username: 'benchmark' } };
 const encoded = codec.encode('session', session);
-compare('session decode (cookie → data, memo)', 'floor: HMAC + base64url + JSON.parse', () => codec.decode('session', encoded, year), () => {
+const decodeFloor = () => {
   hmacFloor();
   return JSON.parse(Buffer.from(encodedPayload, 'base64url').toString('utf8'));
-});
-compare('session encode (data → cookie, memo)', 'floor: JSON.stringify + base64url + HMAC', () => codec.encode('session', session), () => {
+};
+const encodeFloor = () => {
   const body = Buffer.from(JSON.stringify(session)).toString('base64url');
   return `${body}.${timestamp}.${createHmac('sha256', floorKey).update(`session=${body}.${timestamp}`).digest('base64url')}`;
-});
+};
+compare('session decode (cookie → data, memoized)', 'floor: HMAC + base64url + JSON.parse', () => codec.decode('session', encoded, year), decodeFloor);
+compare('session decode (plain)', 'floor: HMAC + base64url + JSON.parse', () => plainCodec.decode('session', encoded, year), decodeFloor);
+compare('session decode, memoized codec, plain Signer', 'floor: HMAC + base64url + JSON.parse', () => memoOverPlain.decode('session', encoded, year), decodeFloor);
+compare('session encode (data → cookie, memoized)', 'floor: JSON.stringify + base64url + HMAC', () => codec.encode('session', session), encodeFloor);
+compare('session encode (plain)', 'floor: JSON.stringify + base64url + HMAC', () => plainCodec.encode('session', session), encodeFloor);
 
 console.log(`micro benchmarks, ${MILLISECONDS} ms each (ops/s; ratio = ours / floor or reference)`);
 console.log(`${'mechanism'.padEnd(46)}${'against'.padEnd(42)}${'ours'.padStart(12)}${'theirs'.padStart(12)}  ratio`);
@@ -164,7 +175,8 @@ async function sessionCostMicroseconds(sessions: SessionInterface, dataBytes: nu
   return round();
 }
 const config = loadConfig({ SECRET_KEY: SECRET });
-const cookieSessions = new CookieSessionInterface(config.cookie, new Signer({ secrets: [SECRET], salt: 'scratchpad.session' }));
+// As session/backend.ts builds them by default: the memoized signer and codec.
+const cookieSessions = new CookieSessionInterface(config.cookie, new MemoizedCookieCodec(new MemoizedSigner({ secrets: [SECRET], salt: 'scratchpad.session' })));
 const memory = await openSessionBackend({ cookie: config.cookie, store: loadConfig({ SECRET_KEY: SECRET, SESSION_TYPE: 'memory' }).store, secrets: [SECRET] });
 console.log('\nsession cost per request (open + commit, in process), by size of the session data');
 console.log(`${'data bytes'.padStart(10)}${'cookie volatile µs'.padStart(20)}${'cookie permanent µs'.padStart(21)}${'memory store µs'.padStart(17)}`);

@@ -10,6 +10,8 @@
  * measured by the same generator just before it (see row()): absolute numbers depend on the
  * machine, ratios much less.
  * BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 50) and BENCH_ROUNDS (default 5) tune the runs.
+ * The server is the one built beside this script (../../dist/server.js), or BENCH_SERVER, the path
+ * of another build's server.js (to compare two versions from one checkout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
@@ -25,7 +27,7 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const args = process.argv.slice(2);
 const useWrk = hasTool('wrk') && !args.includes('--node');
 const jsonPath = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
-const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
+const SERVER = process.env['BENCH_SERVER'] ?? fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const HANDWRITTEN = fileURLToPath(new URL('./handwritten-server.js', import.meta.url));
 const KEY = 'benchmark-secret-key-of-at-least-32-bytes';
@@ -174,6 +176,9 @@ const configurations: { name: string; env: Record<string, string>; remember: boo
   { name: 'cookie, volatile', env: {}, remember: false },
   { name: 'cookie, permanent (re-signed each request)', env: {}, remember: true },
   { name: 'cookie, encrypted', env: { SESSION_COOKIE_ENCRYPT: 'true' }, remember: false },
+  // The same session on the plain modules alone (src/README.md, "Making it fast"): what the memos buy.
+  { name: 'cookie, volatile, SESSION_MEMO=false', env: { SESSION_MEMO: 'false' }, remember: false },
+  { name: 'cookie, encrypted, SESSION_MEMO=false', env: { SESSION_COOKIE_ENCRYPT: 'true', SESSION_MEMO: 'false' }, remember: false },
   { name: 'cookie, volatile, WORKERS=2 (not pinned)', env: { WORKERS: '2' }, remember: false },
   { name: 'memory store', env: { SESSION_TYPE: 'memory' }, remember: false },
   { name: 'filesystem store', env: { SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: join(mkdtempSync(join(tmpdir(), 'bench-fs-')), 's') }, remember: false },

@@ -56,7 +56,6 @@ export {
   type ValueProtector,
   type VerifiedValue,
 } from './signing/signer.js';
-export { BoundedMap } from './bounded-map.js';
 export { Sealer, type SealerOptions } from './signing/sealer.js';
 export {
   Session,
@@ -104,3 +103,7 @@ export {
   type StoreSettings,
 } from './session/backend.js';
 export { ConfigError, DEFAULT_LIFETIME_SECONDS, DEVELOPMENT_KEY_FILE, loadConfig, type Config } from './config.js';
+export { BoundedMap } from './fast/bounded-map.js';
+export { MemoizedSigner, type MemoizedSignerOptions } from './fast/memoized-signer.js';
+export { MemoizedSealer, type MemoizedSealerOptions } from './fast/memoized-sealer.js';
+export { DEFAULT_DECODED_MEMO_ENTRIES, MemoizedCookieCodec, type MemoizedCookieCodecOptions } from './fast/memoized-cookie-codec.js';

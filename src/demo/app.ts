@@ -9,7 +9,8 @@
  *     @app.route('/logout')              → logout()  (and POST /logout, the safer form)
  *
  * and, not in Flask's example, GET /source and /source/<module>: this library's own code, annotated
- * (source.ts), which the pages link into.
+ * (source.ts), which the pages link into; and GET and POST /lab, the cookie lab (lab.ts), where a
+ * learner edits a session cookie and watches the server check it step by step.
  *
  * Why: it is the smallest program that needs a session, so it is the best place to watch one.
  * The session machinery comes only from ../index.js, as for any other user of the library; the
@@ -19,11 +20,13 @@
  *   1. open the session from the Cookie header (a bad cookie means an empty session);
  *   2. dispatch to the route's handler, which reads and writes `session` like a dictionary;
  *   3. turn an expected failure (HttpError) into an error page;
- *   4. commit the session onto the reply (Set-Cookie only when Flask's rules say so).
+ *   4. commit the session onto the reply (Set-Cookie only when Flask's rules say so); the lab only
+ *      reads the session, and skips this step.
  *
  * Spec: Flask's quickstart, "Sessions" (https://flask.palletsprojects.com/en/stable/quickstart/#sessions).
  *
- * Not here: HTML (pages.ts), and every mechanism (the library).
+ * Not here: HTML (pages.ts, lab-page.ts), the lab's checks (lab.ts), keeping pages (kept-pages.ts),
+ * and every mechanism (the library).
  *
  * Read next: ../http/serve.ts, which serves any Application, then ../server.ts.
  */
@@ -45,8 +48,11 @@ import {
   securityHeaders,
   withHeaders,
   CsrfProtection,
+  encodeRecord,
   openSessionBackend,
+  readCookie,
   ServerSessionInterface,
+  SessionTooLargeError,
   type Application,
   type Config,
   type SessionStore,
@@ -58,15 +64,21 @@ import {
   type SessionCookieSettings,
   type SessionInterface,
 } from '../index.js';
+import { cookieKind, readCookieParts } from './cookie-parts.js';
 import { PAGE_STYLE } from './html.js';
+import { keepIndexPages } from './kept-pages.js';
+import { CookieLab, readLabForm, type LabForm } from './lab-form.js';
+import { findLabLinks, labPage } from './lab-page.js';
+import { responseRules } from './lab.js';
 import { errorPage, indexPage, loginPage, type InspectorView, type SourceLinks } from './pages.js';
 import { sourceIndexPage, sourcePage } from './source-pages.js';
 import { SourceLibrary } from './source.js';
 
 /**
- * Longest accepted username, in characters. Deliberately generous: a name of about 2900 ASCII
- * characters no longer fits in a 4096-byte cookie, so a learner can watch that limit bite
- * (the server then refuses to save the session and says why).
+ * Longest accepted username, in characters. Deliberately generous: with the default settings a
+ * name of more than 2962 ASCII letters no longer fits in a 4096-byte cookie (`longestUsernameThatFits()`
+ * in username-limit.ts measures it), so a learner can watch that limit bite: the server then refuses
+ * to save the session and says why.
  */
 export const USERNAME_MAX_CHARACTERS = 3000;
 
@@ -84,13 +96,27 @@ export interface DemoOptions {
   readonly sessions: SessionInterface;
   /** The session cookie's settings, which the inspector explains. */
   readonly cookie: SessionCookieSettings;
-  /** Tokens for the forms that change state (POST /login, POST /logout). */
+  /** Tokens for the forms that post (POST /login, POST /logout, POST /lab). */
   readonly csrf: CsrfProtection;
   /** TRUST_PROXY: believe X-Forwarded-Proto about whether the client used HTTPS. */
   readonly trustProxy?: boolean;
   readonly formLimits?: FormLimits;
   /** Scratchpad's own sources, for /source and the pages' links into it; `null` leaves both out. */
   readonly source?: SourceLibrary | null;
+  /** SESSION_COOKIE_FORMAT, so that the inspector reads the cookie as it was written. Default `native`. */
+  readonly format?: 'native' | 'flask';
+  /** The secret keys, current first: the cookie lab checks cookies with them. Without them there is no /lab. */
+  readonly secrets?: readonly string[];
+  /** The store of server-side sessions, so that the inspector shows a record as the store keeps it. */
+  readonly store?: SessionStore | null;
+  /** Milliseconds since the epoch: the clock of the sessions, which the inspector and the lab must share. */
+  readonly now?: () => number;
+  /**
+   * Keep whole index pages and hand them out again for the same inputs (kept-pages.ts), and the one
+   * page of visitors without a session: the default. `false` renders every page, which is the same
+   * page, only slower.
+   */
+  readonly keepPages?: boolean;
 }
 
 export function createDemoApp(options: DemoOptions): Application {
@@ -100,8 +126,16 @@ export function createDemoApp(options: DemoOptions): Application {
   // Every page may use exactly one inline style block, the one pages.ts writes, and no script.
   const headers = securityHeaders([cspSourceHash(PAGE_STYLE)]);
   const library = options.source ?? null;
+  const format = options.format ?? 'native';
+  const store = options.store ?? null;
+  const now = options.now ?? Date.now;
   // Found once, at start: a link whose code has moved away stops the server here (SourceLinkError).
   const links = library === null ? null : sourceLinks(library, sessions);
+  // The lab's links are found the same way, but a lost one only loses its link.
+  const labLinks = library === null ? null : findLabLinks(library, sessions instanceof ServerSessionInterface);
+  const keepPages = options.keepPages !== false;
+  const renderIndex = keepPages ? keepIndexPages(indexPage) : indexPage;
+  const lab = options.secrets === undefined ? null : new CookieLab({ cookie, secrets: options.secrets, now });
 
   /** The index page of a visitor without a session cookie, once the first such visitor came. */
   let anonymousIndex: string | undefined;
@@ -113,32 +147,83 @@ export function createDemoApp(options: DemoOptions): Application {
    * is, `<script>…</script>` would run in the browser of whoever sees the page (cross-site
    * scripting). pages.ts escapes every value it did not write itself, as Flask's `escape()` does.
    */
-  function index({ request, session, loaded, origin }: RequestContext): Reply {
+  async function index({ request, session, loaded, origin }: RequestContext): Promise<Reply> {
     const username = session.get('username');
     const loggedIn = typeof username === 'string';
     // A visitor who sent no session cookie gets a page with nothing of the request in it: the same
-    // bytes for every such visitor, so it is rendered once, for the first of them, and kept.
-    if (!loaded.incoming.present && session.size === 0 && !session.permanent) {
-      anonymousIndex ??= indexPage(null, inspectorView(loaded, session), '');
+    // bytes for every such visitor, so (with kept pages) it is rendered once, for the first of them.
+    if (keepPages && !loaded.incoming.present && session.size === 0 && !session.permanent) {
+      anonymousIndex ??= indexPage(null, await inspectorView(request, loaded, session), '');
       return htmlReply(200, anonymousIndex);
     }
     // The log-out button is a form, so it carries a CSRF token like the login form.
     const issued = loggedIn ? csrf.issue(request.headers.cookie, origin.secure) : null;
-    const page = indexPage(loggedIn ? username : null, inspectorView(loaded, session), issued?.token ?? '');
+    const page = renderIndex(loggedIn ? username : null, await inspectorView(request, loaded, session), issued?.token ?? '');
     return issued === null ? htmlReply(200, page) : withToken(htmlReply(200, page), issued.setCookie);
   }
 
   /** What the inspector on the index page shows about this request's session. */
-  function inspectorView(loaded: LoadedSession, session: Session): InspectorView {
+  async function inspectorView(request: IncomingMessage, loaded: LoadedSession, session: Session): Promise<InspectorView> {
+    const storage = sessions.inspect(loaded);
+    const cookieValue = readCookie(request.headers.cookie, cookie.name) ?? null;
     return {
       cookieName: cookie.name,
       incoming: loaded.incoming,
+      cookieValue,
+      format,
+      nowSeconds: Math.floor(now() / 1000),
       permanent: session.permanent,
       lifetimeSeconds: cookie.lifetimeSeconds,
-      storage: sessions.inspect(loaded),
+      absoluteLifetimeSeconds: cookie.absoluteLifetimeSeconds,
+      storage,
       data: session.toObject(),
+      record: storage.cookieHolds === 'id' && cookieValue !== null && loaded.incoming.rejection === null ? await storedRecord(cookieValue) : null,
       source: links,
     };
+  }
+
+  /**
+   * A server-side session's record, as its store keeps it: what the store answers for the id in the
+   * (accepted, so verified) cookie, written out as stores write records.
+   */
+  async function storedRecord(cookieValue: string): Promise<string | null> {
+    const id = readCookieParts(cookieValue, 'id')[0]!.text;
+    const record = store === null ? null : await store.get(id);
+    return record === null ? null : encodeRecord(record);
+  }
+
+  /**
+   * GET /lab — the cookie lab: this browser's session cookie (or an example) as an editable form,
+   * checked step by step. Like the login form, it carries a CSRF token, and holds this browser's own.
+   */
+  async function showLab({ request, loaded, origin }: RequestContext, lab: CookieLab): Promise<Reply> {
+    const issued = csrf.issue(request.headers.cookie, origin.secure);
+    return withToken(htmlReply(200, await renderLab(lab, request, loaded, issued.token, null)), issued.setCookie);
+  }
+
+  /** POST /lab — check the cookie the learner edited. A form post like any other: CSRF-checked first. */
+  async function checkInLab({ request, loaded, origin }: RequestContext, lab: CookieLab): Promise<Reply> {
+    const form = await readFormBody(request, formLimits);
+    csrf.check(request, form, origin.origin);
+    const posted = readLabForm(form, cookie.lifetimeSeconds);
+    return withToken(htmlReply(200, await renderLab(lab, request, loaded, form.get(CSRF_FIELD) ?? '', posted)), null);
+  }
+
+  async function renderLab(lab: CookieLab, request: IncomingMessage, loaded: LoadedSession, csrfToken: string, posted: LabForm | null): Promise<string> {
+    const sent = readCookie(request.headers.cookie, cookie.name);
+    const { session, incoming } = loaded;
+    const kind = cookieKind(format, sessions.inspect(loaded));
+    const rules = responseRules({ holds: kind === 'id' ? 'id' : 'data', empty: session.size === 0, permanent: session.permanent, keyIndex: incoming.keyIndex, refreshEachRequest: cookie.refreshEachRequest });
+    return labPage({
+      csrfToken,
+      cookieName: cookie.name,
+      sent: { value: sent ?? null, rejection: incoming.rejection },
+      kind,
+      sections: await lab.sections(sent, session, posted, kind),
+      rules,
+      lifetimeSeconds: cookie.lifetimeSeconds,
+      links: labLinks,
+    });
   }
 
   /** GET /login — the form, with its CSRF token. It does not touch the session. */
@@ -199,6 +284,7 @@ export function createDemoApp(options: DemoOptions): Application {
     .post('/login', login)
     .get('/logout', logout)
     .post('/logout', logout);
+  if (lab !== null) router.get('/lab', (context) => showLab(context, lab)).post('/lab', (context) => checkInLab(context, lab));
 
   // Not in Flask's example: the annotated source, one exact route per module, so that no path
   // from a URL ever reaches the file system (source.ts).
@@ -221,18 +307,23 @@ export function createDemoApp(options: DemoOptions): Application {
       return withHeaders(errorReply(error), headers);
     }
     // 2. Dispatch, and 3. turn expected failures into pages.
+    const path = requestPath(request.url);
     let reply: Reply;
     try {
-      reply = await router.dispatch(request.method ?? 'GET', requestPath(request.url), { request, session: loaded.session, loaded, origin });
+      reply = await router.dispatch(request.method ?? 'GET', path, { request, session: loaded.session, loaded, origin });
     } catch (error) {
       reply = errorReply(error);
     }
     // 4. Commit. A session too large for a cookie (413) or a store that is down (503) becomes an
-    //    error page without Set-Cookie, so the browser keeps the cookie it had.
-    try {
-      reply = await sessions.commit(loaded, reply);
-    } catch (error) {
-      reply = errorReply(error);
+    //    error page without Set-Cookie, so the browser keeps the cookie it had. The lab only reads
+    //    the session: committing would re-send a permanent session's cookie, and the lab promises
+    //    to leave the learner's session as it is.
+    if (path !== '/lab') {
+      try {
+        reply = await sessions.commit(loaded, reply);
+      } catch (error) {
+        reply = errorReply(error);
+      }
     }
     reply = withHeaders(reply, headers);
     const rejection = loaded.incoming.rejection;
@@ -273,7 +364,7 @@ export interface ConfiguredDemo {
  */
 export async function createDemoFromConfig(
   config: Config,
-  options: { now?: () => number; log?: (message: string) => void; formLimits?: FormLimits; source?: SourceLibrary | null } = {},
+  options: { now?: () => number; log?: (message: string) => void; formLimits?: FormLimits; source?: SourceLibrary | null; keepPages?: boolean } = {},
 ): Promise<ConfiguredDemo> {
   const secrets = [config.secretKey, ...config.secretKeyFallbacks];
   const clock = options.now === undefined ? {} : { now: options.now };
@@ -294,6 +385,11 @@ export async function createDemoFromConfig(
     formLimits: options.formLimits ?? config.limits.form,
     // The sources beside this build (the package ships src/); without them, no /source pages.
     source: options.source === undefined ? SourceLibrary.load() : options.source,
+    format: config.store.format,
+    secrets,
+    store: backend.store,
+    ...clock,
+    ...(options.keepPages === undefined ? {} : { keepPages: options.keepPages }),
   });
   return { application, store: backend.store, close: () => backend.close() };
 }
@@ -304,17 +400,17 @@ export async function createDemoFromConfig(
  */
 function errorReplyFor(error: unknown, library: SourceLibrary | null): Reply {
   if (!(error instanceof HttpError)) throw error;
-  return htmlReply(error.status, errorPage(error.status, error.message, library?.locate(error) ?? null), { ...error.headers, 'cache-control': 'no-store' });
+  const what = error instanceof SessionTooLargeError ? 'session too large' : error.status === 413 ? 'request too large' : null;
+  return htmlReply(error.status, errorPage(error.status, error.message, library?.locate(error) ?? null, what), { ...error.headers, 'cache-control': 'no-store' });
 }
 
 /** The lines the demo's pages point at, found by their code (see SourceLinks in pages.ts). */
 function sourceLinks(library: SourceLibrary, sessions: SessionInterface): SourceLinks {
   const serverSide = sessions instanceof ServerSessionInterface;
-  // Frozen: pages.ts keeps the row it renders from these links, keyed by this very object.
-  return Object.freeze({
+  return {
     setCookie: library.link('http/cookie.ts', 'export function serializeSetCookie('),
     volatileOrPermanent: library.link('session/session-cookie.ts', 'maxAge: permanent ?'),
     whenToSend: serverSide ? library.link('session/server-session.ts', 'async #save(') : library.link('session/cookie-session.ts', '#setCookieFor({'),
     formParser: library.link('http/form.ts', 'export function parseUrlencoded('),
-  });
+  };
 }

@@ -39,15 +39,35 @@ function render(value: string | number | Html | readonly Html[]): string {
   return escapeHtml(String(value));
 }
 
+/**
+ * The demo's own pages. Text a user typed (a name, a cookie, its JSON) may be one very long word:
+ * `overflow-wrap: anywhere` breaks such a word where it must, and only there, so a phone never
+ * splits a short name like "bob" across two lines (as `word-break: break-all` would) and a long one
+ * never widens the page. On a phone, a table of facts stacks each heading above its value.
+ */
 const BASE_STYLE = `
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-  h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+  h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2rem; } h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
   table { border-collapse: collapse; width: 100%; } th, td { text-align: left; vertical-align: top; padding: .3rem .6rem; border-bottom: 1px solid #ddd; }
-  th { width: 11rem; font-weight: 600; } pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+  th { width: 11rem; font-weight: 600; } pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; white-space: pre-wrap; }
+  td, pre, .greeting, .raw, .steps, .rules { overflow-wrap: anywhere; } td p, td ul { margin: .3rem 0; }
   .note { color: #555; font-size: .95rem; } .error { color: #a00; font-weight: 600; }
   form.inline { display: inline; } button { font: inherit; }
   label { display: block; margin: .6rem 0; } input[type=text] { font: inherit; width: 20rem; max-width: 100%; }
-  .code-link { font-size: .85rem; } nav { margin-top: 2.5rem; font-size: .9rem; color: #555; }`;
+  form.lab textarea, form.lab input[type=text] { display: block; box-sizing: border-box; width: 100%; font: .85rem/1.4 ui-monospace, monospace; }
+  form.lab input[type=number] { font: inherit; width: 5rem; } .buttons button { margin: .2rem .3rem .2rem 0; }
+  .raw code { display: block; background: #f5f5f5; padding: .6rem; font-size: .85rem; }
+  .part1 { color: #1a5fb4; } .part2 { color: #9a4f00; } .part3 { color: #26722a; } mark { background: #ffe58a; }
+  tr.failed th, tr.failed td { background: #fff0f0; }
+  ol.steps { padding-left: 1.6rem; } li.step { margin: .5rem 0; padding: .1rem .7rem; border-left: 4px solid #ccc; } li.step p { margin: .3rem 0; }
+  li.passed { border-color: #26722a; } li.refused { border-color: #a00; background: #fff0f0; } li.skipped { color: #777; }
+  .status { font-size: .85rem; font-weight: 600; } li.passed .status { color: #26722a; } li.refused .status { color: #a00; }
+  .verdict.accepted strong { color: #26722a; } .verdict.refused strong { color: #a00; } ol.rules li { margin: .4rem 0; } ol.rules li.decides { background: #fff6cc; }
+  .code-link { font-size: .85rem; } nav { margin-top: 2.5rem; font-size: .9rem; color: #555; }
+  @media (max-width: 36rem) {
+    body { margin: 1rem auto; }
+    table.facts th, table.facts td { display: block; width: auto; } table.facts th { border-bottom: 0; padding-bottom: 0; }
+  }`;
 
 /** The one inline style block; app.ts allows exactly this text in its Content-Security-Policy. */
 export const PAGE_STYLE = BASE_STYLE + SOURCE_STYLE;

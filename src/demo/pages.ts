@@ -2,34 +2,44 @@
  * Pages: the HTML of the demo, built from escaped pieces only.
  *
  * What: `indexPage()`, `loginPage()` and `errorPage()` return complete HTML documents. The index
- * page carries the *session inspector*: what the server saw in the session cookie of this request.
+ * page carries the *session inspector*: what the server saw in the session cookie of this request,
+ * and the cookie itself, cut into its parts (cookie-parts.ts), each one explained and decoded.
  *
  * Why: the learner should see the mechanism, not only its effect. "Logged in as alice" is the
  * effect; the inspector shows the cookie's size against the 4096-byte limit, whether it is volatile
- * or permanent, when it expires, and the decoded data, which makes the point that a signed
- * cookie is readable by its holder.
+ * or permanent, when it expires, and the cookie's own bytes: the payload decoded to the very JSON the
+ * server signed (which makes the point that a signed cookie is readable by its holder), the
+ * timestamp as a date, and what the signature covers. For a rejected cookie, the part that failed.
  *
  * Every value that did not come from this file goes through `escapeHtml()` (the `html` tag of
- * html.ts), including data we think we control: the session's own JSON holds what a user typed.
+ * html.ts), including data we think we control: the session's own JSON holds what a user typed,
+ * and a rejected cookie holds whatever anyone sent.
+ *
+ * Showing the cookie's value in the page gives up part of what `HttpOnly` is for: a script running
+ * in the page could read it from the text instead of from `document.cookie`. The demo can afford
+ * that because its Content-Security-Policy lets no script run at all, and its pages are never
+ * stored by a cache (`no-store`); an application that is not a lesson should not print its
+ * session cookie.
  *
  * The fixed text is kept within ASCII (`&ldquo;` and `&middot;`, not “ and ·): a page that is all
  * ASCII is one byte per character in V8 and goes to the socket as it is, while a single `·` made
  * Node transcode the whole 2.4 KB page to UTF-8 on every response; the same page with the same
  * headers served 35,000 instead of 45,000 requests/s (wrk, one core). A test keeps it ASCII.
  *
+ * These functions render every time they are called. Keeping whole index pages for a browser that
+ * asks again is a separate module that wraps `indexPage()`: kept-pages.ts, in the last chapter.
+ *
  * Spec: HTML Living Standard (forms §4.10, the `<input type=checkbox>` default value "on").
  *
- * Not here: templates, JavaScript. The pages work with scripts off.
+ * Not here: templates, JavaScript (the pages work with scripts off), the cookie lab's page (lab-page.ts).
  *
- * Read next: app.ts, which decides which page to show.
+ * Read next: lab.ts, the cookie lab these pages link to.
  */
-import { BoundedMap, formatSeconds, type IncomingCookie, type JsonValue, type SessionInspection } from '../index.js';
+import { formatSeconds, type IncomingCookie, type JsonValue, type SessionInspection } from '../index.js';
+import { cookieKind, readCookieParts, type CookieKind, type CookiePart } from './cookie-parts.js';
 import { html, Html, page } from './html.js';
 
-/**
- * A date as HTTP and people read it. Neither this nor anything else in a page is kept on its own:
- * whole index pages are (indexPage), and a page is rendered again only for inputs not seen lately.
- */
+/** A date as HTTP and people read it. */
 function utcDate(date: Date): Html {
   return html`${date.toUTCString()}`;
 }
@@ -54,82 +64,48 @@ export interface SourceLinks {
   readonly formParser: string;
 }
 
-function codeLink(href: string, text: string): Html {
+export function codeLink(href: string, text: string): Html {
   return html`<a class="code-link" href="${href}">${text}</a>`;
 }
 
-const SOURCE_NAV = html`<nav>How does this work? <a href="/source">Read the source</a>, in the order it is meant to be read.</nav>`;
+export const SOURCE_NAV = html`<nav>How does this work? <a href="/source">Read the source</a>, in the order it is meant to be read.</nav>`;
 
 /** What the inspector shows: everything here is read by the server from this request. */
 export interface InspectorView {
   readonly cookieName: string;
   readonly incoming: IncomingCookie;
+  /** The session cookie's value exactly as the server read it from the Cookie header; null when none was sent. */
+  readonly cookieValue: string | null;
+  /** SESSION_COOKIE_FORMAT: how a cookie session is written (Scratchpad's own, or Flask's). */
+  readonly format: 'native' | 'flask';
+  /** The request's time in whole seconds since the epoch: how old the cookie's timestamp is. */
+  readonly nowSeconds: number;
   readonly permanent: boolean;
   readonly lifetimeSeconds: number;
+  /** SESSION_ABSOLUTE_LIFETIME, counted from the login the payload records. */
+  readonly absoluteLifetimeSeconds: number;
   /** Where the session is kept, and when the browser will drop the cookie. */
   readonly storage: SessionInspection;
   readonly data: Readonly<Record<string, JsonValue>>;
+  /** Server-side sessions: the record as the store keeps it (JSON text); null for cookie sessions, or no record. */
+  readonly record: string | null;
   /** Links to the code behind the inspector's rows; omitted without the source view. */
   readonly source?: SourceLinks | null;
 }
 
-/**
- * The index page; `csrfToken` goes into the log-out form.
- *
- * A browser with a session asks for this page again and again with the same cookies, so the same
- * page comes out: whole pages are kept, by everything they show (`indexPageKey`). Rendering one takes
- * about 6 µs, and Node then had to flatten the string of a hundred pieces before writing it, another
- * 1.7 µs (in-process timings); a kept page is flattened by its first write and stays flat. With
- * pages kept, the server answered 11 % more GET / with a session (this version and the one before
- * under the same wrk load at once, on one core, five runs each way). Bounded like every memo: the
- * largest page and key measured, for a username of 3,000 quotation marks (escaped in the greeting,
- * and again in the data) or of 3,000 emoji (two bytes a character), take about 55 KB together, so
- * the 256 kept pages hold under 15 MB at worst, and a few hundred KB for names of usual length.
- */
+/** The index page; `csrfToken` goes into the log-out form. */
 export function indexPage(username: string | null, inspector: InspectorView, csrfToken = ''): string {
-  const key = indexPageKey(username, inspector, csrfToken);
-  let kept = indexPages.get(key);
-  if (kept === undefined) {
-    kept = renderIndexPage(username, inspector, csrfToken);
-    indexPages.set(key, kept);
-  }
-  return kept;
-}
-
-const indexPages = new BoundedMap<string, string>(256);
-
-/**
- * Every input of the index page, in one string: two keys are equal only if everything the page
- * shows is. Text is written as its length and itself (`5:alice`), so no value can run into the next
- * one whatever it contains; numbers, flags and dates cannot contain the space between fields.
- * (JSON.stringify of the same list took 1 µs, half of what rendering takes.) A field added to
- * `InspectorView` must be added here: a test changes each field of a view in turn and checks that
- * the key changes with it.
- */
-export function indexPageKey(username: string | null, view: InspectorView, csrfToken: string): string {
-  const { incoming, storage, source } = view;
-  const links = source ? `${text(source.setCookie)}${text(source.volatileOrPermanent)}${text(source.whenToSend)}${text(source.formParser)}` : '-';
-  return `${text(username)} ${text(csrfToken)} ${text(view.cookieName)} ${incoming.present} ${incoming.bytes} ${text(incoming.rejection)} ${time(incoming.signedAt)} ${incoming.keyIndex} ${view.permanent} ${view.lifetimeSeconds} ${text(storage.type)} ${storage.cookieHolds} ${storage.protection} ${storage.storedBytes} ${time(storage.cookieExpiry)} ${text(JSON.stringify(view.data))} ${links}`;
-}
-
-function text(value: string | null): string {
-  return value === null ? '-' : `${value.length}:${value}`;
-}
-
-function time(date: Date | null): string {
-  return date === null ? '-' : String(date.getTime());
-}
-
-function renderIndexPage(username: string | null, inspector: InspectorView, csrfToken: string): string {
   const greeting =
     username === null
       ? html`<p>You are not logged in</p><p><a href="/login">Log in</a></p>`
-      : html`<p>Logged in as <strong>${username}</strong></p>
+      : html`<p class="greeting">Logged in as <strong>${username}</strong></p>
 <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${csrfToken}"><button type="submit">Log out</button></form>
 <span class="note">(or <a href="/logout">GET /logout</a>, as in Flask's example)</span>`;
   return page('Home', html`<h1>Scratchpad</h1>
 ${greeting}
 ${inspectorSection(inspector)}
+${cookieSection(inspector)}
+<p class="note">Change a cookie and watch the server check it, step by step: <a href="/lab">the cookie lab</a>.</p>
 ${inspector.source ? SOURCE_NAV : html``}`);
 }
 
@@ -141,23 +117,169 @@ function inspectorSection(view: InspectorView): Html {
       ? html`yes, ${incoming.bytes} bytes, but <span class="error">rejected</span>: ${incoming.rejection}. The server treats it as no session.`
       : html`yes, ${incoming.bytes} of the 4096 bytes a browser keeps for one cookie`;
   const signed = incoming.signedAt === null ? html`` : html`<tr><th>Signed at</th><td>${utcDate(incoming.signedAt)}</td></tr>`;
-  const stored = storedCell(storage);
   const kind = view.permanent
     ? html`<strong>permanent</strong>: <code>Max-Age=${lifetimeSeconds}</code> (${lifetime(lifetimeSeconds)}), so the browser keeps it until ${storage.cookieExpiry === null ? 'its lifetime ends' : utcDate(storage.cookieExpiry)}, across restarts`
     : html`<strong>volatile</strong>: no <code>Max-Age</code> or <code>Expires</code>, so the browser drops it when it closes (and the server refuses it after ${lifetime(lifetimeSeconds)} in any case)`;
-  const source = view.source;
-  const code = source ? codeRow(source) : html``;
-  const notes = inspectorNotes(lifetimeSeconds, storage);
+  const code = view.source ? codeRow(view.source) : html``;
   return html`<h2>What the server sees</h2>
-<table>
+<table class="facts">
 <tr><th>Session cookie</th><td>${received}</td></tr>
 ${signed}
-<tr><th>Data kept</th><td>${stored}</td></tr>
+<tr><th>Data kept</th><td>${storedCell(storage)}</td></tr>
 <tr><th>Kind</th><td>${kind}</td></tr>
-<tr><th>Decoded data</th><td><pre>${JSON.stringify(view.data, null, 2)}</pre></td></tr>
+${dataRow(view)}
 ${code}
 </table>
-${notes}`;
+${inspectorNotes(lifetimeSeconds, storage)}`;
+}
+
+/**
+ * The session's data as the server holds it: decoded (or decrypted) from the cookie, or, for a
+ * server-side session, the record exactly as the store keeps it. Nothing is decoded from a cookie
+ * that holds only an id, so that row must not say so.
+ */
+function dataRow(view: InspectorView): Html {
+  if (view.storage.cookieHolds === 'id') {
+    const record = view.record === null
+      ? html`none: the store has no session for this browser`
+      : html`<pre>${view.record}</pre><span class="note">The JSON text the <code>${view.storage.type}</code> store keeps under the session id${view.storage.type === 'filesystem' ? ' (its file holds it beside its time to live)' : ''}: <code>version</code> counts its writes (for compare-and-set), <code>createdAt</code> is the login.</span>`;
+    return html`<tr><th>Record in the store</th><td>${record}</td></tr>`;
+  }
+  const label = view.storage.protection === 'encrypted' ? 'Decrypted data' : 'Decoded data';
+  return html`<tr><th>${label}</th><td><pre>${JSON.stringify(view.data, null, 2)}</pre></td></tr>`;
+}
+
+/**
+ * The cookie itself: its value exactly as the browser sent it, cut at its dots, each part explained
+ * and decoded (cookie-parts.ts). For a rejected cookie, the part that failed says why.
+ */
+function cookieSection(view: InspectorView): Html {
+  if (view.cookieValue === null) return html``;
+  const kind = cookieKind(view.format, view.storage);
+  const parts = readCookieParts(view.cookieValue, kind);
+  const failed = failedPart(view.incoming.rejection, kind, parts);
+  const raw = parts.map((part, index) => html`${index === 0 ? '' : '.'}<span class="part${index + 1}">${part.text}</span>`);
+  return html`<h2>The cookie itself</h2>
+<p>Exactly as the browser sent it, after <code>${view.cookieName}=</code>:</p>
+<p class="raw"><code>${raw}</code></p>
+${failed === null && view.incoming.rejection !== null ? html`<p class="error">Refused as a whole: ${view.incoming.rejection}</p>` : html``}
+<table class="facts parts">
+${parts.map((part, index) => partRow(part, index, kind, view, failed === part.role))}
+</table>`;
+}
+
+function partRow(part: CookiePart, index: number, kind: CookieKind, view: InspectorView, failed: boolean): Html {
+  const problem = part.problem === null ? html`` : html`<p class="error">Does not decode: ${part.problem}.</p>`;
+  const refusal = failed ? html`<p class="error">The server refused the cookie here: ${view.incoming.rejection ?? ''}</p>` : html``;
+  return html`<tr${failed ? html` class="failed"` : html``}><th><span class="part${index + 1}">${index + 1}. ${PART_NAMES[part.role]}</span></th><td><code>${part.text}</code>
+${partMeaning(part, kind, view)}${problem}${refusal}</td></tr>`;
+}
+
+const PART_NAMES: Readonly<Record<CookiePart['role'], string>> = {
+  payload: 'Payload',
+  id: 'Session id',
+  timestamp: 'Timestamp',
+  signature: 'Signature',
+  version: 'Version',
+  sealed: 'Sealed data',
+  value: 'Value',
+};
+
+function partMeaning(part: CookiePart, kind: CookieKind, view: InspectorView): Html {
+  switch (part.role) {
+    case 'payload':
+      // Decoded only once the server believed it: the library reads nothing from a refused cookie.
+      if (view.incoming.rejection !== null) return html`<p>base64url of ${part.bytes ?? 0} bytes. Not decoded here: the server believes nothing in a cookie it refused. <a href="/lab">The lab</a> decodes it anyway, to show which check caught it.</p>`;
+      return kind === 'flask' ? flaskPayload(part) : signedPayload(part, view);
+    case 'id':
+      return html`<p>base64url of ${part.bytes ?? 0} random bytes: the session's id, the key of its record in the store. Nobody can guess 256 random bits; the signature lets the server refuse a made-up id without asking the store.</p>`;
+    case 'timestamp':
+      return timestamp(part, kind, view);
+    case 'signature':
+      return kind === 'flask'
+        ? html`<p>base64url of ${part.bytes ?? 0} bytes: HMAC-SHA1 over <code>PAYLOAD.TIMESTAMP</code>, keyed with HMAC-SHA1(SECRET_KEY, "cookie-session"), as Flask's itsdangerous computes it. Flask does not sign the cookie's name.${keyUsed(view)}</p>`
+        : html`<p>base64url of ${part.bytes ?? 0} bytes: HMAC-SHA256 over <code>${view.cookieName}=PAYLOAD.TIMESTAMP</code> (the cookie's name, its ${kind === 'id' ? 'id' : 'payload'} and its timestamp), keyed with HMAC-SHA256(SECRET_KEY, "scratchpad.session"). Change one character of any of them and it no longer matches; making a new one takes the secret key.${keyUsed(view)}</p>`;
+    case 'version':
+      return html`<p>The format: AES-256-GCM with keys derived from SECRET_KEY through HKDF. The server refuses a format it does not know, so nothing can be downgraded to a weaker one.</p>`;
+    case 'sealed':
+      return sealedPieces(part);
+    case 'value':
+      return html``;
+  }
+}
+
+function signedPayload(part: CookiePart, view: InspectorView): Html {
+  if (part.decodedText === null) return html``;
+  const envelope = parseObject(part.decodedText);
+  const created = envelope?.['created'];
+  const fields = envelope === null
+    ? html``
+    : html`<ul>
+<li><code>permanent</code>: ${String(envelope['permanent'])}: ${envelope['permanent'] === true ? 'a permanent session, sent with Max-Age' : 'a volatile session, gone when the browser closes'}</li>
+<li><code>created</code>: ${typeof created === 'number' ? html`the login, ${utcDate(new Date(created * 1000))}; SESSION_ABSOLUTE_LIFETIME (${lifetime(view.absoluteLifetimeSeconds)}) counts from here` : 'the login time'}</li>
+<li><code>data</code>: what the application reads and writes (<code>session.get('username')</code>)</li>
+</ul>`;
+  return html`<p>base64url of ${part.bytes ?? 0} bytes, which decode to this JSON: signed, not hidden, so anyone holding the cookie reads it.</p>
+<pre>${part.decodedText}</pre>${fields}`;
+}
+
+function flaskPayload(part: CookiePart): Html {
+  if (part.decodedText === null) return html``;
+  return html`<p>base64url of ${part.bytes ?? 0} bytes${part.compressed ? ' of zlib data (the leading dot says so), which inflate' : ', which decode'} to this JSON, as Python's <code>json.dumps</code> writes it. <code>"_permanent": true</code> is how Flask marks a permanent session; the rest is the session's data.</p>
+<pre>${part.decodedText}</pre>`;
+}
+
+function timestamp(part: CookiePart, kind: CookieKind, view: InspectorView): Html {
+  if (part.seconds === null) return html``;
+  const age = view.nowSeconds - part.seconds;
+  const written = kind === 'flask' ? html`base64url of ${part.bytes ?? 0} bytes, a big-endian number: ${part.seconds} seconds` : html`${part.seconds} seconds`;
+  const when = age >= 0 ? html`${lifetime(age)} before this request` : html`${lifetime(-age)} in the future`;
+  const covered = kind === 'sealed' ? 'It is authenticated with the ciphertext, not encrypted: the server reads it before decrypting.' : 'The signature covers it, so it cannot be moved.';
+  return html`<p>${written} since 1970-01-01 UTC: ${utcDate(new Date(part.seconds * 1000))}, ${when}. The server refuses the cookie once this is older than PERMANENT_SESSION_LIFETIME (${lifetime(view.lifetimeSeconds)}), whatever the browser does. ${covered}</p>`;
+}
+
+function sealedPieces(part: CookiePart): Html {
+  if (part.pieces.length === 0) return html``;
+  const meaning = { nonce: 'random, new for every cookie: a nonce is never used twice with one key', ciphertext: 'the session\'s JSON <code>{permanent, created, data}</code>, encrypted: unreadable without the key', tag: 'GCM\'s authentication tag over the ciphertext and, unencrypted, the cookie\'s name, version and timestamp: it plays the signature\'s role' };
+  return html`<p>base64url of ${part.bytes ?? 0} bytes, three pieces (each shown here in base64url on its own):</p>
+<ul>${part.pieces.map((piece) => html`<li>${piece.name} (${piece.bytes} bytes) <code>${piece.text}</code>: ${new Html(meaning[piece.name])}</li>`)}</ul>`;
+}
+
+function keyUsed(view: InspectorView): Html {
+  const { keyIndex } = view.incoming;
+  if (keyIndex === null) return html``;
+  return keyIndex === 0 ? html` It matched with the current key.` : html` It matched with fallback key ${keyIndex} (SECRET_KEY_FALLBACKS), so the server re-signs it with the current key.`;
+}
+
+/**
+ * Which part a refusal is about, from the library's typed error (the name before the colon):
+ * `null` when it is about the cookie as a whole (too long, wrong number of parts).
+ */
+function failedPart(rejection: string | null, kind: CookieKind, parts: readonly CookiePart[]): CookiePart['role'] | null {
+  if (rejection === null) return null;
+  const error = rejection.slice(0, rejection.indexOf(':'));
+  const roles = new Set(parts.map((part) => part.role));
+  const inside = kind === 'sealed' ? 'sealed' : kind === 'id' ? 'id' : 'payload';
+  const byError: Record<string, CookiePart['role']> = {
+    BadSignature: kind === 'sealed' ? 'sealed' : 'signature',
+    SignatureExpired: 'timestamp',
+    SignatureFromTheFuture: 'timestamp',
+    MalformedSessionPayload: inside,
+    MalformedSessionId: 'id',
+    UnknownSession: 'id',
+    SessionTooOld: inside,
+  };
+  const role = byError[error] ?? parts.find((part) => part.problem !== null)?.role ?? null;
+  return role !== null && roles.has(role) ? role : null;
+}
+
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 function codeRow(source: SourceLinks): Html {
@@ -209,10 +331,23 @@ ${form.source ? html`<p class="note">When you press the button, the browser send
 ${form.source ? SOURCE_NAV : html``}`);
 }
 
-/** `raisedAt`: a link to the line of the check that refused the request, when it is known. */
-export function errorPage(status: number, message: string, raisedAt: string | null = null): string {
-  return page(`Error ${status}`, html`<h1>Error ${status}</h1>
-<p>${message}</p>
+/**
+ * `raisedAt`: a link to the line of the check that refused the request, when it is known; `what`
+ * names the failure after the status ("Error 413: session too large").
+ */
+export function errorPage(status: number, message: string, raisedAt: string | null = null, what: string | null = null): string {
+  const heading = what === null ? `Error ${status}` : `Error ${status}: ${what}`;
+  // The library words its messages to be embedded ("the session would be …", no final period); a
+  // 413 page is read by someone whose login just failed, so it gets whole sentences.
+  const text = status === 413 ? asSentence(message) : message;
+  return page(heading, html`<h1>${heading}</h1>
+<p>${text}</p>
 ${raisedAt === null ? html`` : html`<p class="note">${codeLink(raisedAt, 'The check that refused this request')}, in the annotated source.</p>`}
 <p><a href="/">Back to the start page</a></p>`);
+}
+
+/** "the x; y" → "The x; y.": a capital first letter and a final full stop. */
+function asSentence(message: string): string {
+  const capitalised = message.charAt(0).toUpperCase() + message.slice(1);
+  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }

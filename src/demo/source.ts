@@ -2,10 +2,11 @@
  * The source library: Scratchpad's own `src/` files, in reading order, for the demo to show.
  *
  * What: `SourceLibrary.load()` reads every `.ts` file under `src/` and the reading order in
- * `src/README.md` once, at start-up. It renders a module as an annotated page (annotate.ts), finds
- * the line where a piece of code is (`link()`, for the demo's "see the code" links), and finds the
- * line that threw an error (`locate()`, for the error page), mapping compiled JavaScript back to
- * TypeScript with the source maps `tsc` writes beside it.
+ * `src/README.md` once, at start-up. It renders a module as an annotated page (annotate.ts) between
+ * links to the modules before and after it in the reading order, finds the line where a piece of
+ * code is (`link()`, for the demo's "see the code" links), and finds the line that threw an error
+ * (`locate()`, for the error page), mapping compiled JavaScript back to TypeScript with the source
+ * maps `tsc` writes beside it.
  *
  * Why: a learner should be one click away from the code behind what they see. The links are found
  * by searching for the code itself, not written as line numbers, so they follow the code when it
@@ -18,7 +19,7 @@
  *
  * Spec: Source Map Revision 3 (decoded by Node's `module.SourceMap`); V8's stack trace format.
  *
- * Not here: HTML (annotate.ts, pages.ts), watching files (restart the server after an edit).
+ * Not here: HTML (annotate.ts, source-pages.ts), watching files (restart the server after an edit).
  *
  * Read next: source-style.ts, then html.ts, the frame around every page.
  */
@@ -27,6 +28,7 @@ import { SourceMap } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderAnnotatedSource } from './annotate.js';
+import { neighbourLinks } from './source-pages.js';
 
 /** One numbered step of src/README.md: the modules it names and what the reader learns. */
 export interface ReadingStep {
@@ -77,13 +79,31 @@ export class SourceLibrary {
     return this.#files.get(path);
   }
 
-  /** The annotated body of `path`, rendered once and kept: the files do not change while we run. */
+  /** Every module in the order a reader meets them: the steps of src/README.md, then the rest. */
+  get readingOrder(): readonly string[] {
+    const listed = this.steps.flatMap((step) => step.modules).filter((module) => this.#files.has(module));
+    return [...listed, ...this.modules.filter((module) => !listed.includes(module))];
+  }
+
+  /** The modules just before and after `path` in the reading order; `null` past either end. */
+  neighbours(path: string): { readonly previous: string | null; readonly next: string | null } {
+    const order = this.readingOrder;
+    const index = order.indexOf(path);
+    if (index === -1) throw new SourceLinkError(`src/${path} is not a module of this library`);
+    return { previous: order[index - 1] ?? null, next: order[index + 1] ?? null };
+  }
+
+  /**
+   * The annotated body of `path`, its file names linked to their modules, between links to its
+   * neighbours in the reading order. Rendered once and kept: the files do not change while we run.
+   */
   page(path: string): string {
     let rendered = this.#pages.get(path);
     if (rendered === undefined) {
       const text = this.#files.get(path);
       if (text === undefined) throw new SourceLinkError(`src/${path} is not a module of this library`);
-      rendered = renderAnnotatedSource(path, text);
+      const neighbours = neighbourLinks(this.neighbours(path));
+      rendered = `${neighbours}\n${renderAnnotatedSource(path, text, this.modules)}\n${neighbours}`;
       this.#pages.set(path, rendered);
     }
     return rendered;

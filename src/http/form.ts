@@ -102,6 +102,7 @@ export function parseUrlencoded(body: Buffer, limits: FormLimits = DEFAULT_FORM_
       throw new HttpError(413, `form has more than ${limits.maxFields} fields; send fewer`);
     }
     // 3.2 If bytes contains a 0x3D (=), name is what precedes the first one, value what follows.
+    //
     // 3.3 Otherwise, name is bytes and value is the empty byte sequence.
     const equals = bytes.indexOf(0x3d);
     const nameBytes = equals === -1 ? bytes : bytes.subarray(0, equals);

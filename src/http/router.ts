@@ -1,12 +1,14 @@
 /**
  * Router: which handler answers a request, decided by a table of (method, path) rows.
  *
- * What: `Router` holds routes as plain data and `dispatch()` loops over them: the first row whose
- * path and method match wins. When the path is known but the method is not, the same table gives
- * the `Allow` header for a 405; when the path is unknown, the answer is 404.
+ * What: `Router` holds routes as plain data, in a `Map` from each path to that path's rows.
+ * `match()` looks the path up (unknown: 404), then takes the first of its rows whose method
+ * matches. When the path is known but the method is not, the same rows give the `Allow` header
+ * for a 405.
  *
- * Why: the demo has three URLs, and a reader should see at a glance which code runs for each.
- * A table and a loop is all that takes; tries and regex compilers are for thousands of routes.
+ * Why: a reader should see at a glance which code runs for which URL. A map of exact paths is all
+ * that takes, and it costs one lookup per request however many pages there are (the demo's three
+ * and the /source pages make about fifty); tries and regex compilers are for path patterns.
  *
  * Spec: RFC 9110 §9.3.2 (HEAD is GET without the body), §15.5.5 (404), §15.5.6 (405 "MUST generate
  * an Allow header field"), §9.3.7 (OPTIONS answers with the allowed methods).

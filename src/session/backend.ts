@@ -5,7 +5,7 @@
  * names (none for `cookie`), and returns the session interface with a `close()` for shutdown.
  *
  * Why: the application must not change when the storage does. Flask's example works the same on a
- * signed cookie or, with Flask-Session, on Redis; here too the three routes in demo/app.ts are the
+ * signed cookie or, with Flask-Session, on Redis; here too the three routes in ../demo/app.ts are the
  * same code in every mode, and this module is the only place that knows the modes exist.
  *
  * Which to choose:
@@ -18,18 +18,27 @@
  * The secret key: it signs every cookie (data or id). Whoever knows it can forge any session, which
  * is why it must be long, random, and kept out of the code (config.ts reads it from the environment).
  *
+ * Speed: this is the one place that uses the last chapter of the reading order (../fast/). By
+ * default the signer, the sealer and the cookie codec are their memoized versions, which give the
+ * same answers faster; `memo: false` (or SESSION_MEMO=false in the environment) builds the plain
+ * modules alone, which is how the benchmark measures what the memos are worth.
+ *
  * Spec: none.
  *
  * Not here: the stores (stores/), the configuration (../config.ts).
  *
- * Read next: the demo: ../demo/annotate.ts and source.ts (the source view its pages link into),
- * pages.ts, then app.ts, where three routes use a session without knowing where it lives.
+ * Read next: the demo: ../demo/annotate.ts and ../demo/source.ts (the source view its pages link
+ * into), ../demo/pages.ts, then ../demo/app.ts, where three routes use a session without knowing
+ * where it lives.
  */
+import { MemoizedCookieCodec } from '../fast/memoized-cookie-codec.js';
+import { MemoizedSealer } from '../fast/memoized-sealer.js';
+import { MemoizedSigner } from '../fast/memoized-signer.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { Sealer } from '../signing/sealer.js';
-import { Signer } from '../signing/signer.js';
+import { Signer, type SignerOptions } from '../signing/signer.js';
 import { RedisClient } from '../redis/client.js';
-import { CookieSessionInterface } from './cookie-session.js';
+import { CookieSessionInterface, NativeCookieCodec } from './cookie-session.js';
 import { FlaskCookieCodec } from './flask-codec.js';
 import { ServerSessionInterface } from './server-session.js';
 import type { SessionCookieSettings, SessionInterface } from './session.js';
@@ -61,6 +70,11 @@ export interface StoreSettings {
   readonly newSessionsPerMinute: number;
   readonly fileDirectory: string;
   readonly redis: RedisSettings;
+  /**
+   * The memos of ../fast/ (on by default): `false` builds the plain signer, sealer and cookie codec
+   * alone. Unset: SESSION_MEMO from the environment (`true` or `false`), else on.
+   */
+  readonly memo?: boolean;
 }
 
 export interface BackendOptions {
@@ -77,28 +91,37 @@ export interface SessionBackend {
   readonly sessions: SessionInterface;
   /** The store behind server-side sessions; `null` for cookie sessions. */
   readonly store: SessionStore | null;
+  /**
+   * A signer for another purpose (its own salt), memoized or plain as the session's own is. For
+   * values that come back with every request as the session cookie does, such as CSRF tokens.
+   */
+  newSigner(options: SignerOptions): Signer;
   close(): Promise<void>;
 }
 
 export async function openSessionBackend(options: BackendOptions): Promise<SessionBackend> {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
-  const signer = new Signer({ secrets: options.secrets, salt: 'scratchpad.session', now });
+  const memo = options.store.memo ?? memoFromEnvironment(process.env);
+  const newSigner = (signerOptions: SignerOptions): Signer => (memo ? new MemoizedSigner(signerOptions) : new Signer(signerOptions));
+  const signer = newSigner({ secrets: options.secrets, salt: 'scratchpad.session', now });
   if (options.store.type === 'cookie') {
     if (options.store.format === 'flask') {
       log('sessions: Flask-compatible cookies (SESSION_COOKIE_FORMAT=flask); Flask cookies carry no login time, so SESSION_ABSOLUTE_LIFETIME is not enforced');
       const codec = new FlaskCookieCodec({ secrets: options.secrets, now });
-      return { sessions: new CookieSessionInterface(options.cookie, codec, now), store: null, close: async () => {} };
+      return { sessions: new CookieSessionInterface(options.cookie, codec, now), store: null, newSigner, close: async () => {} };
     }
-    const protector = options.store.encrypt ? new Sealer({ secrets: options.secrets, now }) : signer;
-    return { sessions: new CookieSessionInterface(options.cookie, protector, now), store: null, close: async () => {} };
+    const sealerOptions = { secrets: options.secrets, now };
+    const protector = options.store.encrypt ? (memo ? new MemoizedSealer(sealerOptions) : new Sealer(sealerOptions)) : signer;
+    const codec = memo ? new MemoizedCookieCodec(protector) : new NativeCookieCodec(protector);
+    return { sessions: new CookieSessionInterface(options.cookie, codec, now), store: null, newSigner, close: async () => {} };
   }
   if (options.store.encrypt) log('sessions: SESSION_COOKIE_ENCRYPT has no effect here: the cookie holds only a random id, and the data stays on the server');
   const store = await openStore(options.store, now, log);
   const perMinute = options.store.newSessionsPerMinute;
   const newSessionLimit = perMinute > 0 ? new RateLimiter({ perMinute, now }) : null;
   const sessions = new ServerSessionInterface({ settings: options.cookie, idleLifetimeSeconds: options.store.idleLifetimeSeconds, store, signer, now, newSessionLimit });
-  return { sessions, store, close: () => store.close() };
+  return { sessions, store, newSigner, close: () => store.close() };
 }
 
 async function openStore(settings: StoreSettings, now: () => number, log: (message: string) => void): Promise<SessionStore> {
@@ -119,4 +142,15 @@ async function openStore(settings: StoreSettings, now: () => number, log: (messa
     default:
       throw new TypeError(`no session store is called ${JSON.stringify(settings.type)}`);
   }
+}
+
+/**
+ * SESSION_MEMO: `true` (the default) or `false`. Anything else is a mistake, refused at start rather
+ * than read as either.
+ */
+export function memoFromEnvironment(env: Readonly<Record<string, string | undefined>>): boolean {
+  const value = env['SESSION_MEMO'];
+  if (value === undefined || value === '' || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new TypeError(`SESSION_MEMO must be true or false, not ${JSON.stringify(value)}`);
 }

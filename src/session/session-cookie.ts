@@ -66,7 +66,7 @@ export function cookieExpiry({ session, incoming }: LoadedSession, settings: Ses
 /**
  * `now` without its milliseconds. An HTTP date has whole seconds (RFC 9110 §5.6.7), and so does a
  * signing date; an expiry with milliseconds would also make the index page a different page every
- * millisecond, so that no kept page (../demo/pages.ts) would ever be shown twice.
+ * millisecond, so that no kept page (../demo/kept-pages.ts) would ever be shown twice.
  */
 function wholeSecond(now: number): number {
   return Math.floor(now / 1000) * 1000;

@@ -20,9 +20,6 @@
  * - `v1` names the format. A later format gets `v2`, and this code refuses what it does not know:
  *   no silent downgrade to a weaker format (or to plain signing) is possible.
  * - Rotation works as for signing: the first key seals, every key opens, and `keyIndex` says which.
- * - A value sealed or opened before is not decrypted again when it comes back (a decipher costs more
- *   than the rest of the request's session work): the MAC memo of signed values serves here too,
- *   with GCM's tag in the place of the HMAC (see `open()`).
  *
  * Spec: NIST SP 800-38D (GCM); RFC 5869 (HKDF); RFC 5116 §5.1 (AEAD_AES_256_GCM, 12-byte nonce,
  * 16-byte tag); RFC 4648 §5 (base64url).
@@ -33,17 +30,11 @@
  * Read next: ../session/session.ts.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { MacMemo } from './mac-memo.js';
-import { BadSignature, checkAge, checkSecrets, decodeCanonicalBase64url, MalformedSignature, MAX_SIGNED_VALUE_LENGTH, splitThreeParts, type ValueProtector, type VerifiedValue } from './signer.js';
+import { BadSignature, checkAge, checkSecrets, decodeCanonicalBase64url, MalformedSignature, splitThreeParts, type ValueProtector, type VerifiedValue } from './signer.js';
 
 const VERSION = 'v1';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-/**
- * The last 22 base64url characters of a value hold its whole tag: 22 × 6 = 132 bits, of which at
- * most 4 are padding, so at least 128, the tag's 16 bytes.
- */
-const TAG_CHARACTERS = 22;
 
 export interface SealerOptions {
   /** Secret keys, newest first. The first seals; every one opens. */
@@ -51,23 +42,20 @@ export interface SealerOptions {
   /** Milliseconds since the epoch; tests freeze it. */
   readonly now?: () => number;
   readonly clockSkewSeconds?: number;
-  /** As for Signer: how many sealed values to remember (mac-memo.ts); 0 decrypts every time. */
-  readonly memoEntries?: number;
 }
 
 export class Sealer implements ValueProtector {
   readonly protection = 'encrypted';
   readonly #keys: readonly Buffer[];
-  readonly #now: () => number;
-  readonly #clockSkewSeconds: number;
-  readonly #memo: MacMemo | null;
+  // Protected, as in Signer: a subclass (../fast/memoized-sealer.ts) checks ages with the same clock.
+  protected readonly now: () => number;
+  protected readonly clockSkewSeconds: number;
 
   constructor(options: SealerOptions) {
     checkSecrets('Sealer', options.secrets);
     this.#keys = options.secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'scratchpad.sealer', `aes-256-gcm ${VERSION}`, 32)));
-    this.#now = options.now ?? Date.now;
-    this.#clockSkewSeconds = options.clockSkewSeconds ?? 60;
-    this.#memo = options.memoEntries === 0 ? null : new MacMemo(options.memoEntries);
+    this.now = options.now ?? Date.now;
+    this.clockSkewSeconds = options.clockSkewSeconds ?? 60;
   }
 
   protect(name: string, payload: Buffer | string): string {
@@ -80,33 +68,18 @@ export class Sealer implements ValueProtector {
 
   seal(name: string, payload: Buffer | string): string {
     // 1. Date it; the date is authenticated, not encrypted, so the server can read it first.
-    const timestamp = String(Math.floor(this.#now() / 1000));
+    const timestamp = String(Math.floor(this.now() / 1000));
     // 2. A fresh nonce: never reused under the same key.
     const nonce = randomBytes(NONCE_BYTES);
     // 3. Encrypt, binding name, version and date as additional authenticated data.
     const cipher = createCipheriv('aes-256-gcm', this.#keys[0]!, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(associatedData(name, timestamp));
-    const bytes = Buffer.from(payload);
-    const ciphertext = Buffer.concat([cipher.update(bytes), cipher.final()]);
+    const ciphertext = Buffer.concat([cipher.update(Buffer.from(payload)), cipher.final()]);
     // 4. nonce | ciphertext | tag, in base64url, after the version and the date.
-    const sealed = `${VERSION}.${timestamp}.${Buffer.concat([nonce, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
-    // Remembered, so that the browser's next request, which brings it back, needs no decipher.
-    this.#remember(name, sealed, bytes, 0);
-    return sealed;
+    return `${VERSION}.${timestamp}.${Buffer.concat([nonce, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
   }
 
   open(name: string, sealed: string, maxAgeSeconds: number): VerifiedValue {
-    // A value sealed or opened before, sent back unchanged, skips steps 1 to 4; its age (step 5) is
-    // checked every time. As in Signer.verify: the memo is keyed by what anyone can see, the name
-    // and the value up to its tag; the characters that carry the tag are compared in constant time
-    // (mac-memo.ts). A hit is byte for byte a value that passed every check, and GCM decrypts one
-    // value to one payload only, so the remembered payload is what decrypting would give.
-    const remembered = sealed.length <= TAG_CHARACTERS || sealed.length > MAX_SIGNED_VALUE_LENGTH ? undefined : this.#memo?.match(...atTag(name, sealed));
-    if (remembered !== undefined) {
-      const dateStart = VERSION.length + 1;
-      const signedAt = checkAge(sealed.slice(dateStart, sealed.indexOf('.', dateStart)), this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
-      return { payload: Buffer.from(remembered.payload), signedAt, keyIndex: remembered.keyIndex };
-    }
     // 1. Length and shape, as for signed values.
     const [version, timestamp, encoded] = splitThreeParts(sealed, 'sealed value');
     // 2. Version: only the format we know; there is no fallback to anything weaker.
@@ -122,26 +95,11 @@ export class Sealer implements ValueProtector {
       const payload = decrypt(key, nonce, ciphertext, tag, associatedData(name, timestamp));
       if (payload === null) continue;
       // 5. Age: the timestamp was authenticated with the ciphertext.
-      const signedAt = checkAge(timestamp, this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
-      // Remembered only once genuine and not expired: a forged value never enters the memo.
-      this.#remember(name, sealed, payload, keyIndex);
+      const signedAt = checkAge(timestamp, this.now(), maxAgeSeconds, this.clockSkewSeconds);
       return { payload, signedAt, keyIndex };
     }
     throw new BadSignature(`sealed value opens with none of the ${this.#keys.length} configured key(s): it was changed, or sealed with a key no longer configured`);
   }
-
-  #remember(name: string, sealed: string, payload: Buffer, keyIndex: number): void {
-    this.#memo?.remember(...atTag(name, sealed), payload, keyIndex);
-  }
-}
-
-/**
- * A sealed value cut where its tag begins, as the memo keeps it: what anyone can see (the cookie's
- * name and the value up to the tag), and the characters that carry the tag.
- */
-function atTag(name: string, sealed: string): [visible: string, tag: string] {
-  const tagStart = sealed.length - TAG_CHARACTERS;
-  return [`${name}=${sealed.slice(0, tagStart)}`, sealed.slice(tagStart)];
 }
 
 function associatedData(name: string, timestamp: string): Buffer {

@@ -22,11 +22,9 @@
  * Never put a secret in a signed session. Also not here: deciding what an error means to the user
  * (session/cookie-session.ts turns every one of them into "no session").
  *
- * Read next: ../bounded-map.ts and mac-memo.ts, which make checking the same value again cost no
- * HMAC; then sealer.ts, which makes a value unreadable as well as unforgeable.
+ * Read next: sealer.ts, which makes a value unreadable as well as unforgeable.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { MacMemo } from './mac-memo.js';
 
 /** Why `verify()` refused a value. Each subclass is one reason; catch the base to refuse them all. */
 export class SignatureError extends Error {
@@ -75,12 +73,6 @@ export interface SignerOptions {
   readonly now?: () => number;
   /** How far in the future a timestamp may lie before it is refused, in seconds. */
   readonly clockSkewSeconds?: number;
-  /**
-   * How many computed signatures to remember, so that a cookie sent again costs no HMAC
-   * (mac-memo.ts). Each signer has its own memo: one shared between keys would mix their verdicts.
-   * 0 computes every HMAC (the benchmark's comparison). Default: DEFAULT_MAC_MEMO_ENTRIES.
-   */
-  readonly memoEntries?: number;
 }
 
 /** What `verify()` learned about a genuine value. */
@@ -112,18 +104,18 @@ const TIMESTAMP = /^(?:0|[1-9][0-9]{0,14})$/; // whole seconds; 15 digits is far
 export class Signer implements ValueProtector {
   readonly protection = 'signed';
   readonly #keys: readonly Buffer[];
-  readonly #now: () => number;
-  readonly #clockSkewSeconds: number;
-  readonly #memo: MacMemo | null;
+  // Protected, not private: the same clock and skew must date and check a value wherever it is
+  // checked, and a subclass (the memo of the last chapter, ../fast/memoized-signer.ts) checks too.
+  protected readonly now: () => number;
+  protected readonly clockSkewSeconds: number;
 
   constructor(options: SignerOptions) {
     checkSecrets('Signer', options.secrets);
     const salt = options.salt ?? 'scratchpad.signer';
     // Key derivation: HMAC(secret, salt). The raw secret is never used as a key directly.
     this.#keys = options.secrets.map((secret) => createHmac('sha256', secret).update(salt).digest());
-    this.#now = options.now ?? Date.now;
-    this.#clockSkewSeconds = options.clockSkewSeconds ?? 60;
-    this.#memo = options.memoEntries === 0 ? null : new MacMemo(options.memoEntries);
+    this.now = options.now ?? Date.now;
+    this.clockSkewSeconds = options.clockSkewSeconds ?? 60;
   }
 
   protect(name: string, payload: Buffer | string): string {
@@ -137,18 +129,11 @@ export class Signer implements ValueProtector {
   /** Signs `payload` for the cookie called `name`, dated now. The result is cookie-safe ASCII. */
   sign(name: string, payload: Buffer | string): string {
     // 1. Encode the payload so that it cannot contain the "." separator or any non-cookie byte.
-    const bytes = Buffer.from(payload);
-    const encodedPayload = bytes.toString('base64url');
+    const encodedPayload = Buffer.from(payload).toString('base64url');
     // 2. Date it, in whole seconds since the epoch, written in decimal so a person can read it.
-    const timestamp = String(Math.floor(this.#now() / 1000));
-    // 3. MAC everything that must not change: name, payload and date, with the current key. The
-    //    same message in the same second gives the same MAC, so a remembered one is reused.
-    const message = signedMessage(name, encodedPayload, timestamp);
-    let signature = this.#memo?.signatureFor(message);
-    if (signature === undefined) {
-      signature = mac(this.#keys[0]!, message).toString('base64url');
-      this.#memo?.remember(message, signature, bytes, 0);
-    }
+    const timestamp = String(Math.floor(this.now() / 1000));
+    // 3. MAC everything that must not change: name, payload and date, with the current key.
+    const signature = mac(this.#keys[0]!, signedMessage(name, encodedPayload, timestamp)).toString('base64url');
     return `${encodedPayload}.${timestamp}.${signature}`;
   }
 
@@ -158,22 +143,8 @@ export class Signer implements ValueProtector {
    * MAC proves we wrote it.
    */
   verify(name: string, signedValue: string, maxAgeSeconds: number): VerifiedValue {
-    // A value we signed or verified before, sent with exactly the same signature (compared in
-    // constant time), skips steps 2 to 4; the age (step 5) is checked on every request.
-    // It is split at its last dot only: the memo holds only messages of valid values
-    // (`name=payload.timestamp`, one dot after the `=`), so a hit means the value is byte for byte
-    // one that passed steps 1 to 4 before, and splitting and checking it again (a fifth of the time
-    // of a verify, profiled) would find nothing new.
-    const lastDot = signedValue.length > MAX_SIGNED_VALUE_LENGTH ? -1 : signedValue.lastIndexOf('.');
-    const remembered = lastDot === -1 ? undefined : this.#memo?.match(`${name}=${signedValue.slice(0, lastDot)}`, signedValue.slice(lastDot + 1));
-    if (remembered !== undefined) {
-      const timestamp = signedValue.slice(signedValue.lastIndexOf('.', lastDot - 1) + 1, lastDot);
-      const signedAt = checkAge(timestamp, this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
-      return { payload: Buffer.from(remembered.payload), signedAt, keyIndex: remembered.keyIndex };
-    }
     // 1. Length, and 2. shape: exactly three parts.
     const [encodedPayload, timestamp, encodedSignature] = splitThreeParts(signedValue, 'signed value');
-    const message = signedMessage(name, encodedPayload, timestamp);
     // 3. Alphabet: canonical base64url and a plain decimal, so every value has one spelling only.
     const payload = decodeCanonicalBase64url(encodedPayload, 'payload');
     const signature = decodeCanonicalBase64url(encodedSignature, 'signature');
@@ -182,14 +153,13 @@ export class Signer implements ValueProtector {
     }
     // 4. MAC: compare in constant time with each key. `===` would stop at the first differing
     //    byte, and the time it takes would tell an attacker how many leading bytes they got right.
+    const message = signedMessage(name, encodedPayload, timestamp);
     const keyIndex = this.#keys.findIndex((key) => timingSafeEqual(mac(key, message), signature));
     if (keyIndex === -1) {
       throw new BadSignature(`signature matches none of the ${this.#keys.length} configured key(s): the value was changed, or signed with a key no longer configured`);
     }
     // 5. Age: only now is the timestamp known to be ours.
-    const signedAt = checkAge(timestamp, this.#now(), maxAgeSeconds, this.#clockSkewSeconds);
-    // Remembered only once genuine: a forged value never enters the memo, however often it is sent.
-    this.#memo?.remember(message, encodedSignature, payload, keyIndex);
+    const signedAt = checkAge(timestamp, this.now(), maxAgeSeconds, this.clockSkewSeconds);
     return { payload, signedAt, keyIndex };
   }
 }

@@ -1,8 +1,14 @@
 // The demo's routes, through the real server: what each view does to the session.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { USERNAME_MAX_CHARACTERS } from '../../src/demo/app.js';
-import { csrfFor, get, postForm, sessionCookieFrom, startServer, type RunningServer } from '../helpers/server.js';
+import { createDemoFromConfig, USERNAME_MAX_CHARACTERS } from '../../src/demo/app.js';
+import { longestUsernameThatFits } from '../../src/demo/username-limit.js';
+import { createHttpServer, loadConfig } from '../../src/index.js';
+import { csrfFor, get, postForm, sessionCookieFrom, startServer, TEST_SECRET_KEY, TestClock, type RunningServer } from '../helpers/server.js';
 
 let server: RunningServer;
 before(async () => {
@@ -124,4 +130,41 @@ test('GET / without a cookie is one page for everyone; a rejected cookie still g
 test('error pages are not cacheable', async () => {
   const response = await get(`${server.url}/missing`);
   assert.equal(response.headers.get('cache-control'), 'no-store');
+});
+
+test('longestUsernameThatFits() is exact: a name that long logs in, one character more gets the 413 page', async () => {
+  const longest = await longestUsernameThatFits();
+  assert.equal(longest, 2962, 'default settings, a volatile session, ASCII letters, a ten-digit timestamp');
+  assert.equal(await longestUsernameThatFits({ permanent: true }), 2963, '"true" is a byte shorter than "false"');
+  assert.equal(await longestUsernameThatFits({ character: 'é' }), 1481, 'two bytes of UTF-8 each');
+  assert.ok(longest < USERNAME_MAX_CHARACTERS, 'the form takes names the cookie cannot hold, so that the limit can be watched');
+  assert.equal((await postForm(`${server.url}/login`, { username: 'x'.repeat(longest) })).status, 303);
+  assert.equal((await postForm(`${server.url}/login`, { username: 'x'.repeat(longest + 1) })).status, 413);
+});
+
+test('keepPages: false serves every index page straight from pages.ts, byte for byte the page kept pages give', async () => {
+  const clock = new TestClock();
+  const start = async (keepPages: boolean) => {
+    const config = loadConfig({ SECRET_KEY: TEST_SECRET_KEY }, mkdtempSync(join(tmpdir(), 'scratchpad-test-')));
+    const demo = await createDemoFromConfig(config, { now: clock.now, keepPages, source: null });
+    const http = createHttpServer(demo.application, { accessLog: () => {}, errorLog: () => {}, limits: config.limits.server, tls: null });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, close: () => new Promise((resolve) => http.close(resolve)) };
+  };
+  const kept = await start(true);
+  const plain = await start(false);
+  try {
+    const { token, cookie: csrf } = await csrfFor(kept.url);
+    const session = sessionCookieFrom(await postForm(`${kept.url}/login`, { username: 'alice', csrf_token: token }, csrf))!;
+    const cookies = `${csrf}; ${session}`;
+    const pages = await Promise.all([kept, kept, plain, plain].map(async ({ url }) => (await get(url, cookies)).text()));
+    assert.match(pages[0]!, /Logged in as <strong>alice<\/strong>/);
+    for (const page of pages) assert.equal(page, pages[0]);
+    const anonymous = await Promise.all([kept, kept, plain, plain].map(async ({ url }) => (await get(url)).text()));
+    assert.match(anonymous[0]!, /You are not logged in/);
+    for (const page of anonymous) assert.equal(page, anonymous[0]);
+  } finally {
+    await kept.close();
+    await plain.close();
+  }
 });

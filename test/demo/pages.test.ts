@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorPage, indexPage, indexPageKey, loginPage, type InspectorView } from '../../src/demo/pages.js';
+import { errorPage, indexPage, loginPage, type InspectorView } from '../../src/demo/pages.js';
+import { FlaskCookieCodec, Sealer, Signer } from '../../src/index.js';
 
 const anonymous: InspectorView = {
   cookieName: 'session',
   incoming: { present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null },
+  cookieValue: null,
+  format: 'native',
+  nowSeconds: 1764072000,
   permanent: false,
   lifetimeSeconds: 2678400,
+  absoluteLifetimeSeconds: 7776000,
   storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null },
   data: {},
+  record: null,
 };
 
 test('indexPage() says "You are not logged in" and links to the form without a user', () => {
@@ -94,99 +100,134 @@ test('errorPage() shows the status and the escaped message', () => {
   assert.match(html, /<p>there is no page at \/&lt;x&gt;<\/p>/);
 });
 
+test('errorPage() gives a 413 a heading that names it, and its message as a sentence', () => {
+  const html = errorPage(413, 'the session would be a 5000-byte cookie, so it was not saved; your previous session is unchanged. To keep larger sessions, store them on the server', null, 'session too large');
+  assert.match(html, /<title>Error 413: session too large &middot; Scratchpad<\/title>/);
+  assert.match(html, /<h1>Error 413: session too large<\/h1>/);
+  assert.match(html, /<p>The session would be a 5000-byte cookie, so it was not saved; your previous session is unchanged\. To keep larger sessions, store them on the server\.<\/p>/);
+  assert.match(errorPage(404, 'there is no page at /x'), /<p>there is no page at \/x<\/p>/, 'other pages keep the message as it is');
+});
+
+// A cookie of each kind, made by the library itself at a frozen time, and the view the inspector gets for it.
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+const SIGNED_AT = NOW - 5000;
+const SECRET = 'a-secret-key-for-the-inspector-tests-only';
+const signedAt = () => SIGNED_AT;
+const signedCookie = new Signer({ secrets: [SECRET], salt: 'scratchpad.session', now: signedAt }).sign('session', JSON.stringify({ permanent: false, created: SIGNED_AT / 1000, data: { username: 'alice' } }));
+
+function viewOf(value: string, changes: Partial<InspectorView> = {}): InspectorView {
+  return {
+    ...anonymous,
+    nowSeconds: NOW / 1000,
+    incoming: { present: true, bytes: 'session'.length + value.length, rejection: null, signedAt: new Date(SIGNED_AT), keyIndex: 0 },
+    cookieValue: value,
+    data: { username: 'alice' },
+    ...changes,
+  };
+}
+
+test('indexPage() shows the signed cookie itself: the JSON with its envelope, the timestamp as a date and an age, and what the signature covers', () => {
+  const [payload, timestamp, signature] = signedCookie.split('.') as [string, string, string];
+  const html = indexPage('alice', viewOf(signedCookie));
+  assert.match(html, /<h2>The cookie itself<\/h2>/);
+  assert.ok(html.includes(`<p class="raw"><code><span class="part1">${payload}</span>.<span class="part2">${timestamp}</span>.<span class="part3">${signature}</span></code></p>`));
+  assert.match(html, /1\. Payload[\s\S]*<pre>\{&quot;permanent&quot;:false,&quot;created&quot;:1795607995,&quot;data&quot;:\{&quot;username&quot;:&quot;alice&quot;\}\}<\/pre>/);
+  assert.match(html, /<code>permanent<\/code>: false: a volatile session/);
+  assert.match(html, /<code>created<\/code>: the login, Wed, 25 Nov 2026 11:59:55 GMT; SESSION_ABSOLUTE_LIFETIME \(90 d\) counts from here/);
+  assert.match(html, /signed, not hidden, so anyone holding the cookie reads it/);
+  assert.match(html, /2\. Timestamp[\s\S]*1795607995 seconds since 1970-01-01 UTC: Wed, 25 Nov 2026 11:59:55 GMT, 5 s before this request\. The server refuses the cookie once this is older than PERMANENT_SESSION_LIFETIME \(31 d\)/);
+  assert.match(html, /3\. Signature[\s\S]*base64url of 32 bytes: HMAC-SHA256 over <code>session=PAYLOAD\.TIMESTAMP<\/code> \(the cookie's name, its payload and its timestamp\)/);
+  assert.match(html, /It matched with the current key\./);
+  assert.match(html, /<a href="\/lab">the cookie lab<\/a>/);
+  assert.doesNotMatch(html, /class="failed"/);
+});
+
+test('indexPage() names a fallback key that verified the cookie', () => {
+  const html = indexPage('alice', viewOf(signedCookie, { incoming: { present: true, bytes: 100, rejection: null, signedAt: new Date(SIGNED_AT), keyIndex: 1 } }));
+  assert.match(html, /It matched with fallback key 1 \(SECRET_KEY_FALLBACKS\), so the server re-signs it with the current key\./);
+});
+
+test('indexPage() shows an encrypted cookie as its version, nonce, ciphertext and tag, and its data as decrypted', () => {
+  const sealed = new Sealer({ secrets: [SECRET], now: signedAt }).seal('session', JSON.stringify({ permanent: false, created: SIGNED_AT / 1000, data: { username: 'alice' } }));
+  const html = indexPage('alice', viewOf(sealed, { storage: { ...anonymous.storage, protection: 'encrypted' } }));
+  assert.match(html, /1\. Version<\/span><\/th><td><code>v1<\/code>/);
+  assert.match(html, /2\. Timestamp[\s\S]*authenticated with the ciphertext, not encrypted/);
+  assert.match(html, /3\. Sealed data[\s\S]*<li>nonce \(12 bytes\) <code>[A-Za-z0-9_-]{16}<\/code>[\s\S]*<li>ciphertext \(\d+ bytes\)[\s\S]*<li>tag \(16 bytes\) <code>[A-Za-z0-9_-]{22}<\/code>: GCM's authentication tag/);
+  assert.match(html, /<th>Decrypted data<\/th>/);
+  assert.doesNotMatch(html.slice(html.indexOf('The cookie itself')), /alice|username/, 'the cookie itself shows nothing of the data');
+});
+
+test('indexPage() shows a Flask cookie: a compressed payload inflated, the timestamp\'s bytes as a date, the HMAC-SHA1', () => {
+  const codec = new FlaskCookieCodec({ secrets: [SECRET], now: signedAt });
+  const compressed = codec.encode('session', { permanent: true, created: null, data: { username: 'a'.repeat(200) } });
+  assert.ok(compressed.startsWith('.'));
+  const html = indexPage('alice', viewOf(compressed, { format: 'flask' }));
+  assert.match(html, /of zlib data \(the leading dot says so\), which inflate to this JSON/);
+  assert.match(html, /<pre>\{&quot;_permanent&quot;:true,&quot;username&quot;:&quot;a{200}&quot;\}<\/pre>/);
+  assert.match(html, /base64url of 4 bytes, a big-endian number: 1795607995 seconds since 1970-01-01 UTC: Wed, 25 Nov 2026 11:59:55 GMT, 5 s before this request/);
+  assert.match(html, /base64url of 20 bytes: HMAC-SHA1 over <code>PAYLOAD\.TIMESTAMP<\/code>[\s\S]*Flask does not sign the cookie's name/);
+  const plain = indexPage('bob', viewOf(codec.encode('session', { permanent: false, created: null, data: { username: 'bob' } }), { format: 'flask' }));
+  assert.match(plain, /base64url of \d+ bytes, which decode to this JSON/);
+});
+
+test('indexPage() shows a server-side session\'s signed id and the record as the store keeps it, and decodes no data from the cookie', () => {
+  const idCookie = new Signer({ secrets: [SECRET], salt: 'scratchpad.session', now: signedAt }).sign('session', Buffer.alloc(32, 7));
+  const record = '{"version":3,"createdAt":1795608000,"permanent":false,"data":{"username":"<b>alice</b>"}}';
+  const storage = { type: 'memory', cookieHolds: 'id', protection: 'signed', storedBytes: 80, cookieExpiry: null } as const;
+  const html = indexPage('alice', viewOf(idCookie, { storage, record }));
+  assert.match(html, /1\. Session id[\s\S]*base64url of 32 random bytes: the session's id/);
+  assert.match(html, /HMAC-SHA256 over <code>session=PAYLOAD\.TIMESTAMP<\/code> \(the cookie's name, its id and its timestamp\)/);
+  assert.match(html, /<th>Record in the store<\/th><td><pre>\{&quot;version&quot;:3,&quot;createdAt&quot;:1795608000,&quot;permanent&quot;:false,&quot;data&quot;:\{&quot;username&quot;:&quot;&lt;b&gt;alice&lt;\/b&gt;&quot;\}\}<\/pre>/);
+  assert.match(html, /The JSON text the <code>memory<\/code> store keeps under the session id/);
+  assert.doesNotMatch(html, /Decoded data|Decrypted data/);
+  assert.match(indexPage(null, viewOf(idCookie, { storage, record: null })), /<th>Record in the store<\/th><td>none: the store has no session for this browser/);
+});
+
+test('indexPage() marks the part of a rejected cookie that failed, with the reason', () => {
+  const rejected = (value: string, rejection: string) => indexPage(null, viewOf(value, { incoming: { present: true, bytes: 9, rejection, signedAt: null, keyIndex: null }, data: {} }));
+  const forged = rejected(signedCookie.replace('alice', 'admin'), 'BadSignature: signature matches none of the 1 configured key(s)');
+  assert.match(forged, /<tr class="failed"><th><span class="part3">3\. Signature<\/span><\/th>[\s\S]*The server refused the cookie here: BadSignature: signature matches none/);
+  assert.equal(forged.match(/class="failed"/g)?.length, 1);
+  assert.match(forged, /Not decoded here: the server believes nothing in a cookie it refused/);
+  assert.doesNotMatch(forged, /admin/, 'what a refused cookie claims is not shown as if it were read');
+  const expired = rejected(signedCookie, 'SignatureExpired: signature expired 3 d ago');
+  assert.match(expired, /<tr class="failed"><th><span class="part2">2\. Timestamp/);
+  const broken = rejected('abc.def', 'MalformedSignature: signed value has 2 dot-separated parts, not 3');
+  assert.match(broken, /<tr class="failed"><th><span class="part1">1\. Value<\/span><\/th><td><code>abc\.def<\/code>\n<p class="error">Does not decode: 2 dot-separated parts, where this format has 3\.<\/p>/);
+  const bad64 = rejected('a!b.1.c', 'MalformedSignature: signed value has a payload that is not canonical base64url');
+  assert.match(bad64, /<tr class="failed"><th><span class="part1">1\. Payload/);
+  const tooLong = rejected(`${'a'.repeat(5000)}.1.${'A'.repeat(43)}`, 'MalformedSignature: signed value is 5051 characters');
+  assert.match(tooLong, /<p class="error">Refused as a whole: MalformedSignature: signed value is 5051 characters<\/p>/);
+  assert.doesNotMatch(tooLong, /class="failed"/);
+  const sealed = indexPage(null, viewOf('v1.1.' + 'A'.repeat(40), { storage: { ...anonymous.storage, protection: 'encrypted' }, incoming: { present: true, bytes: 9, rejection: 'BadSignature: sealed value opens with none of the 1 configured key(s)', signedAt: null, keyIndex: null } }));
+  assert.match(sealed, /<tr class="failed"><th><span class="part3">3\. Sealed data/);
+});
+
+test('indexPage() escapes a cookie whatever it holds', () => {
+  const attack = '<script>alert(1)</script>.1.x';
+  const html = indexPage(null, viewOf(attack, { incoming: { present: true, bytes: 9, rejection: 'MalformedSignature: <script>', signedAt: null, keyIndex: null }, data: {} }));
+  assert.doesNotMatch(html, /<script/i);
+  assert.match(html, /<span class="part1">&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/span>/);
+  const payload = Buffer.from('{"permanent":false,"created":1,"data":{"username":"<img src=x onerror=alert(1)>"}}').toString('base64url');
+  const decoded = indexPage(null, viewOf(`${payload}.1.x`));
+  assert.doesNotMatch(decoded, /<img/);
+  assert.match(decoded, /&lt;img src=x onerror=alert\(1\)&gt;/);
+});
+
 test('every page is pure ASCII when what it shows is (a single non-ASCII character makes Node transcode the whole page)', () => {
+  const idCookie = new Signer({ secrets: [SECRET], salt: 'scratchpad.session', now: signedAt }).sign('session', Buffer.alloc(32, 7));
   const pages = [
     indexPage(null, anonymous),
     indexPage('alice', { ...anonymous, permanent: true }, 'token'),
+    indexPage('alice', viewOf(signedCookie), 'token'),
+    indexPage('alice', viewOf(new Sealer({ secrets: [SECRET], now: signedAt }).seal('session', '{}'), { storage: { ...anonymous.storage, protection: 'encrypted' } })),
+    indexPage('alice', viewOf(new FlaskCookieCodec({ secrets: [SECRET], now: signedAt }).encode('session', { permanent: false, created: null, data: { username: 'alice' } }), { format: 'flask' })),
+    indexPage('alice', viewOf(idCookie, { storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 9, cookieExpiry: null }, record: '{"version":1}' })),
+    indexPage(null, viewOf('a.b', { incoming: { present: true, bytes: 9, rejection: 'MalformedSignature: x', signedAt: null, keyIndex: null } })),
     loginPage({ csrfToken: 'token', message: 'Enter a username.' }),
     errorPage(404, 'there is no page at /x', '/source/http/router.ts#L1'),
+    errorPage(413, 'the session would be too large', null, 'session too large'),
   ];
   for (const html of pages) assert.doesNotMatch(html, /[^\x00-\x7f]/);
 });
 
-test('indexPage() shows each visitor the page of their own settings, never a page kept for others', () => {
-  // pages.ts keeps whole pages and reuses them by key. Pages for different lifetimes, stores, dates
-  // and links, rendered in turn and again (the second time from the kept pages), must each show their own.
-  const links = (line: number) => ({ setCookie: `/c#L${line}`, volatileOrPermanent: `/v#L${line}`, whenToSend: `/w#L${line}`, formParser: `/f#L${line}` });
-  const views: { view: InspectorView; shows: RegExp }[] = [
-    { view: { ...anonymous, lifetimeSeconds: 60 }, shows: /refuses it after 1 min in any case[\s\S]*survives restarts for 1 min\./ },
-    { view: { ...anonymous, lifetimeSeconds: 7200 }, shows: /refuses it after 2 h in any case[\s\S]*survives restarts for 2 h\./ },
-    { view: { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 57, cookieExpiry: null } }, shows: /in the <code>redis<\/code> store \(57 bytes\)/ },
-    { view: { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 58, cookieExpiry: null } }, shows: /in the <code>redis<\/code> store \(58 bytes\)/ },
-    { view: { ...anonymous, storage: { type: 'memory', cookieHolds: 'id', protection: 'signed', storedBytes: 57, cookieExpiry: null } }, shows: /in the <code>memory<\/code> store \(57 bytes\)/ },
-    { view: { ...anonymous, storage: { ...anonymous.storage, protection: 'encrypted' } }, shows: /<strong>encrypted<\/strong>(?![\s\S]*signed, not encrypted)/ },
-    { view: { ...anonymous, permanent: true, storage: { ...anonymous.storage, cookieExpiry: new Date(Date.UTC(2030, 0, 1, 0, 0, 1)) } }, shows: /until Tue, 01 Jan 2030 00:00:01 GMT/ },
-    { view: { ...anonymous, permanent: true, storage: { ...anonymous.storage, cookieExpiry: new Date(Date.UTC(2030, 0, 1, 0, 0, 2)) } }, shows: /until Tue, 01 Jan 2030 00:00:02 GMT/ },
-    { view: { ...anonymous, incoming: { present: true, bytes: 9, rejection: null, signedAt: new Date(Date.UTC(2031, 0, 1)), keyIndex: 0 } }, shows: /Signed at<\/th><td>Wed, 01 Jan 2031 00:00:00 GMT/ },
-    { view: { ...anonymous, source: links(1) }, shows: /href="\/w#L1"[\s\S]*href="\/v#L1"[\s\S]*href="\/c#L1"/ },
-    { view: { ...anonymous, source: links(2) }, shows: /href="\/w#L2"[\s\S]*href="\/v#L2"[\s\S]*href="\/c#L2"/ },
-  ];
-  for (let round = 0; round < 2; round += 1) {
-    for (const [index, { view, shows }] of views.entries()) {
-      const html = indexPage(null, view);
-      assert.match(html, shows, `view ${index}, round ${round}`);
-      for (const [other, { shows: theirs }] of views.entries()) {
-        if (!theirs.test(html)) continue;
-        // Only views that differ in nothing this one shows may match it (none do here).
-        assert.equal(other, index, `view ${index} shows what view ${other} should, round ${round}`);
-      }
-    }
-  }
-});
-
-test('indexPageKey() changes with every input of the index page, so a kept page is never shown for another', () => {
-  // A view with every field set, so that each one can be changed in turn. Its type is InspectorView,
-  // so a field added there must be added here, and is then checked below.
-  const full: InspectorView = {
-    cookieName: 'session',
-    incoming: { present: true, bytes: 130, rejection: null, signedAt: new Date(Date.UTC(2026, 10, 25)), keyIndex: 0 },
-    permanent: false,
-    lifetimeSeconds: 2678400,
-    storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null },
-    data: { username: 'alice' },
-    source: { setCookie: '/c#L1', volatileOrPermanent: '/v#L1', whenToSend: '/w#L1', formParser: '/f#L1' },
-  };
-  // null becomes a value of the field's other type: a date, a size, or text.
-  const changed = (value: unknown, field: string): unknown =>
-    value instanceof Date ? new Date(value.getTime() + 1000)
-    : value === null ? ({ cookieExpiry: new Date(0), storedBytes: 0 } as Record<string, unknown>)[field] ?? 'x'
-    : typeof value === 'string' ? `${value}x`
-    : typeof value === 'number' ? value + 1
-    : typeof value === 'boolean' ? !value
-    : { ...(value as object), extra: 1 };
-  const base = indexPageKey('alice', full, 'token');
-  const keys = new Set([base]);
-  let fields = 0;
-  for (const [name, value] of Object.entries(full)) {
-    const variants: InspectorView[] =
-      value !== null && typeof value === 'object' && !(value instanceof Date) && name !== 'data'
-        ? Object.entries(value).map(([inner, innerValue]) => ({ ...full, [name]: { ...value, [inner]: changed(innerValue, inner) } }))
-        : [{ ...full, [name]: changed(value, name) }];
-    for (const variant of variants) {
-      fields += 1;
-      const key = indexPageKey('alice', variant, 'token');
-      assert.ok(!keys.has(key), `changing ${name} (variant ${fields}) left the key as it was: ${key}`);
-      keys.add(key);
-    }
-  }
-  assert.ok(fields >= 17, `${fields} fields checked`);
-  // The two arguments beside the view, and text that tries to run into the next field.
-  for (const key of [indexPageKey('bob', full, 'token'), indexPageKey(null, full, 'token'), indexPageKey('alice', full, 'token2'), indexPageKey('alice 5:token', full, '')]) {
-    assert.ok(!keys.has(key), key);
-    keys.add(key);
-  }
-  assert.equal(indexPageKey('alice', { ...full, source: null }, 'token') === indexPageKey('alice', { ...full, source: undefined }, 'token'), true, 'no links is no links');
-});
-
-test('indexPage() gives a kept page only for the same inputs, and the same page as rendering it again', () => {
-  const view = (name: string): InspectorView => ({ ...anonymous, incoming: { present: true, bytes: 40, rejection: null, signedAt: null, keyIndex: 0 }, data: { username: name } });
-  const first = indexPage('alice', view('alice'), 't1');
-  assert.equal(indexPage('alice', view('alice'), 't1'), first);
-  const bob = indexPage('bob', view('bob'), 't1');
-  assert.match(bob, /Logged in as <strong>bob<\/strong>/);
-  assert.doesNotMatch(bob, /alice/);
-  assert.match(indexPage('alice', view('alice'), 't2'), /value="t2"/);
-  // More pages than are kept: the first is rendered again, identical.
-  for (let index = 0; index < 300; index += 1) indexPage(`user${index}`, view(`user${index}`), 't1');
-  assert.equal(indexPage('alice', view('alice'), 't1'), first);
-});

@@ -63,6 +63,61 @@ test('every module renders without losing a line of code', () => {
   }
 });
 
+// The comments carry the lessons, so every one of them must come out as written: a star left in
+// the prose is emphasis the renderer missed, and a list line that is not an item (or a table line
+// that is not a row) ran into a paragraph. The counts come from the comment text itself, not from
+// the renderer's rules.
+test('every module renders its comments as written: no *emphasis* markers left, no list item or table row lost', () => {
+  const problems: string[] = [];
+  for (const module of library.modules) {
+    const sections = annotate(library.text(module)!);
+    const chunks = library.page(module).split('<section class="chunk"').slice(1);
+    assert.equal(chunks.length, sections.length, module);
+    sections.forEach(({ comment }, index) => {
+      const where = `${module}:${comment[0]?.number}`;
+      const prose = /<div class="prose">([\s\S]*?)<\/div><div>/.exec(chunks[index]!)![1]!;
+      const listLines = proseLines(comment).filter((line) => /^\s*(?:-|\d+\.) +\S/.test(line)).length;
+      const items = prose.split('<li').length - 1;
+      if (items !== listLines) problems.push(`${where}: ${listLines} list lines in the comment, ${items} items on the page`);
+      // A table's rows, less the line that underlines its header.
+      const tableLines = proseLines(comment).filter((line) => /^\|.*\|$/.test(line) && !/^\|[\s:|-]+\|$/.test(line)).length;
+      const rows = prose.split('<tr>').length - 1;
+      if (rows !== tableLines) problems.push(`${where}: ${tableLines} table rows in the comment, ${rows} on the page`);
+      const text = prose.replace(/<pre>[\s\S]*?<\/pre>|<code>[\s\S]*?<\/code>/g, '').replace(/<[^>]*>/g, '');
+      const marker = /(?<![\w*])\*{1,2}[A-Za-z][^*\n]*?[\w.!?)]\*{1,2}(?![\w*])/.exec(text);
+      if (marker !== null) problems.push(`${where}: ${JSON.stringify(marker[0])} is shown with its stars`);
+    });
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('every link in the prose of every module leads to a module that exists', () => {
+  for (const module of library.modules) {
+    for (const [, target] of library.page(module).matchAll(/href="\/source\/([^"#]*)"/g)) {
+      assert.ok(library.modules.includes(target!), `${module} links to ${target}`);
+    }
+  }
+});
+
+test('readingOrder is every module once: the steps of src/README.md in order, then the modules they leave out', () => {
+  const listed = library.steps.flatMap((step) => step.modules);
+  assert.deepEqual(library.readingOrder.slice(0, listed.length), listed);
+  assert.deepEqual([...library.readingOrder].sort(), [...library.modules].sort());
+});
+
+test('neighbours() gives the modules before and after one in the reading order, and page() links them above and below', () => {
+  const order = library.readingOrder;
+  assert.deepEqual(library.neighbours(order[0]!), { previous: null, next: order[1] });
+  assert.deepEqual(library.neighbours(order[1]!), { previous: order[0], next: order[2] });
+  assert.deepEqual(library.neighbours(order.at(-1)!), { previous: order.at(-2), next: null });
+  assert.throws(() => library.neighbours('no/such/module.ts'), SourceLinkError);
+  const page = library.page(order[1]!);
+  const nav = `<nav class="neighbours" aria-label="Reading order"><a href="/source/${order[0]}" rel="prev">&larr; previous: <code>${order[0]}</code></a><span><a href="/source/${order[2]}" rel="next">next: <code>${order[2]}</code> &rarr;</a></span></nav>`;
+  assert.ok(page.startsWith(`${nav}\n`) && page.endsWith(`\n${nav}`));
+  assert.match(library.page(order[0]!), /^<nav class="neighbours" aria-label="Reading order"><a href="\/source" rel="prev">&larr; the reading order<\/a>/);
+  assert.match(library.page(order.at(-1)!), /<a href="\/source" rel="next">the reading order &rarr;<\/a><\/span><\/nav>$/);
+});
+
 test('link() points at the first line containing the code, and fails loudly when the code is gone', () => {
   const link = library.link('session/session-cookie.ts', 'maxAge: permanent ?');
   const line = Number(/#L(\d+)$/.exec(link)![1]);

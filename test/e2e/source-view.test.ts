@@ -18,9 +18,10 @@ async function lineBehind(link: string): Promise<string> {
   const response = await get(`${server.url}${path}`);
   assert.equal(response.status, 200, link);
   const page = await response.text();
-  const shown = new RegExp(`<span class="line" id="${anchor}"><a href="#${anchor}">\\d+</a>(.*?)</span>`).exec(page);
+  // A line is its number, then its indentation and its code, each in a span of its own.
+  const shown = new RegExp(`<span class="line" id="${anchor}"><a href="#${anchor}">\\d+</a><span class="indent">(.*?)</span><span class="text">(.*?)</span></span>`).exec(page);
   assert.ok(shown !== null, `${link}: no such code line on the page`);
-  return shown[1]!.replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  return (shown[1]! + shown[2]!).replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 }
 
 function linksIn(page: string): string[] {
@@ -94,6 +95,36 @@ for (const { name, send, status, line } of errorCases) {
     assert.match(await lineBehind(link), line);
   });
 }
+
+test('"next" links walk every module page in the reading order, and "previous" links walk back', async () => {
+  const nextOf = new Map<string, string>();
+  const previousOf = new Map<string, string>();
+  for (const module of library.modules) {
+    const page = await (await get(`${server.url}/source/${module}`)).text();
+    const [next, previous] = ['next', 'prev'].map((rel) => [...page.matchAll(new RegExp(`<a href="/source/?([^"]*)" rel="${rel}">`, 'g'))].map((match) => match[1]!));
+    // The same line above and below the module.
+    assert.equal(next!.length, 2, module);
+    assert.equal(new Set(next).size, 1, module);
+    nextOf.set(module, next![0]!);
+    previousOf.set(module, previous![0]!);
+  }
+  // From the reading order (`''`, /source itself) to the first module, and on to the last.
+  const walked: string[] = [];
+  for (let module = library.readingOrder[0]!; module !== ''; module = nextOf.get(module)!) walked.push(module);
+  assert.deepEqual(walked, library.readingOrder);
+  const back: string[] = [];
+  for (let module = walked.at(-1)!; module !== ''; module = previousOf.get(module)!) back.push(module);
+  assert.deepEqual(back, [...walked].reverse());
+});
+
+test('file names in a module\'s comments link to the annotated pages of those modules', async () => {
+  const page = await (await get(`${server.url}/source/session/cookie-session.ts`)).text();
+  const prose = [...page.matchAll(/<div class="prose">([\s\S]*?)<\/div><div>/g)].map((match) => match[1]!).join('\n');
+  // "see store.ts" and "Read next: flask-codec.ts", in the header.
+  assert.match(prose, /see <a href="\/source\/session\/store\.ts">store\.ts<\/a>/);
+  assert.match(prose, /Read next: <a href="\/source\/session\/flask-codec\.ts">flask-codec\.ts<\/a>/);
+  for (const link of new Set(linksIn(prose).filter((href) => !href.includes('#')))) assert.equal((await get(`${server.url}${link}`)).status, 200, link);
+});
 
 // Only files under src/ can be shown: every other path is simply a page that does not exist.
 const traversalCases: readonly string[] = [

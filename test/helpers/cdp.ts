@@ -190,6 +190,15 @@ export class Page {
     await loaded;
   }
 
+  /**
+   * Makes the page's window `width` × `height` CSS pixels, as a screen of that size would (one
+   * device pixel per CSS pixel). `mobile` also makes the page's `<meta name="viewport">` count,
+   * as on a phone.
+   */
+  async setViewport(width: number, height: number, mobile = false): Promise<void> {
+    await this.browser.send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile }, this.sessionId);
+  }
+
   /** The page's visible text. */
   text(): Promise<string> {
     return this.evaluate<string>('document.body.innerText');

@@ -122,7 +122,8 @@ test('the cookie round-trips: data, permanent flag, signing date and key', async
 });
 
 test('the same cookie opened twice gives two sessions: a change to one is not in the other', async () => {
-  // Decoded data is kept per cookie value (NativeCookieCodec): each request must still get its own.
+  // Each request gets its own session, also where decoded data is kept per cookie value
+  // (MemoizedCookieCodec: test/fast/memoized-cookie-codec.test.ts runs this story there too).
   const clock = new TestClock();
   const sessionInterface = sessions(clock);
   const cookie = await cookieFor(sessionInterface, { username: 'alice' });

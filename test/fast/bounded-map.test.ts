@@ -1,7 +1,7 @@
 // The size bound every memo shares: what it keeps, what it drops, and what it refuses.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BoundedMap } from '../src/bounded-map.js';
+import { BoundedMap } from '../../src/fast/bounded-map.js';
 
 test('BoundedMap keeps at most its capacity, dropping the entry added longest ago', () => {
   const map = new BoundedMap<string, number>(2);

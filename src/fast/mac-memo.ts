@@ -2,32 +2,38 @@
  * MAC memo: remember the signatures we already computed, so that the cookie a browser sends back
  * on every request costs a map lookup instead of an HMAC.
  *
- * What: `MacMemo` is a bounded map from a signed *message* (`name=payload.timestamp`, which is public:
- * it is written in the cookie) to the signature our key gave it, the payload, and which key it was.
- * `Signer` fills it when it signs and when a value verifies, and consults it before computing.
- * `Sealer` uses it the same way for encrypted values, with GCM's tag in the place of the signature.
+ * What: `MacMemo` is a bounded map from the *visible* part of a protected value (the cookie name and
+ * the value up to its signature, e.g. `name=payload.timestamp`: public, it is written in the cookie)
+ * to the signature our key gave it, the payload, and which key it was. memoized-signer.ts keeps
+ * signed values in one, and memoized-sealer.ts sealed ones, with GCM's tag in the place of the
+ * signature.
  *
  * Why: a browser sends the same session cookie with every request until the session changes, and a
- * permanent session is re-signed with the same payload and the same whole-second timestamp many times
- * a second under load. Each of those would compute the same HMAC-SHA256 again (2–3 µs, the largest
- * single cost of a request with a session; see README "Performance"). What a shortcut must keep:
+ * permanent session is re-signed with the same payload and the same whole-second timestamp many
+ * times a second under load. Each of those would compute the same HMAC-SHA256 (or AES-GCM decipher)
+ * again. What a shortcut built on this must keep, and how this memo keeps it:
  * - tamper rejection: only values that fully verified, or that we signed, are ever remembered, and
- *   a hit still requires the sent signature to equal the remembered one;
- * - constant time: the map is keyed by the message, which the client already knows; the secret part,
- *   the signature, is compared with `timingSafeEqual`, never used as a key;
+ *   a hit still requires the sent signature to equal the remembered one, byte for byte;
+ * - constant time: the map is keyed by the visible part, which the client already knows; the secret
+ *   part, the signature, is compared with `timingSafeEqual`, never used as a key (SECURITY.md
+ *   measures what the lookup itself reveals: whether a message was seen, never a byte of a MAC);
  * - expiry: the memo holds no verdict, only a signature; the caller checks the age on every request;
  * - rotation: the key that produced the signature is remembered with it, so a value signed with an
- *   old key is still reported as such (and re-signed by the session layer).
- * The bound keeps memory flat whatever a client sends: when full, the oldest entry is dropped.
+ *   old key is still reported as such (and re-signed by the session layer), and `signatureFor()`
+ *   reuses only the current key's signatures.
+ * The bound keeps memory flat whatever a client sends: when full, the oldest entry is dropped
+ * (bounded-map.ts).
  *
- * Spec: none; HMAC is deterministic (RFC 2104), which is the whole reason a remembered MAC is valid.
+ * Spec: none; HMAC is deterministic (RFC 2104), and GCM opens one value to one payload only (NIST
+ * SP 800-38D), which is the whole reason a remembered signature and payload are valid.
  *
- * Not here: caching of anything a client could choose without a valid signature.
+ * Not here: caching of anything a client could choose without a valid signature, and the age check
+ * (the memoized signer and sealer do it on every hit, with the plain module's own `checkAge()`).
  *
- * Read next: sealer.ts.
+ * Read next: memoized-signer.ts, the Signer that consults this memo.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { BoundedMap } from '../bounded-map.js';
+import { BoundedMap } from './bounded-map.js';
 
 /** What a message signed by us is known to have. */
 export interface RememberedMac {
@@ -48,7 +54,7 @@ export interface RememberedMac {
 export const DEFAULT_MAC_MEMO_ENTRIES = 1024;
 
 export class MacMemo {
-  // When full, the oldest entry goes (../bounded-map.ts).
+  // When full, the oldest entry goes (bounded-map.ts).
   readonly #entries: BoundedMap<string, RememberedMac>;
 
   constructor(capacity = DEFAULT_MAC_MEMO_ENTRIES) {
@@ -60,8 +66,9 @@ export class MacMemo {
   }
 
   /**
-   * The remembered entry for `message` if `sentSignature` is exactly the signature remembered for
-   * it, compared in constant time; otherwise `undefined` (the caller then does the full check).
+   * The remembered entry for `message` (the visible part) if `sentSignature` is exactly the signature
+   * remembered for it, compared in constant time; otherwise `undefined` (the caller then does the
+   * full check).
    */
   match(message: string, sentSignature: string): RememberedMac | undefined {
     const known = this.#entries.get(message);
@@ -72,7 +79,7 @@ export class MacMemo {
     return sent.length === known.signature.length && timingSafeEqual(sent, known.signature) ? known : undefined;
   }
 
-  /** The signature our current key (index 0) gave `message`, if remembered. For `sign()`. */
+  /** The signature our current key (index 0) gave `message`, if remembered. For signing again. */
   signatureFor(message: string): string | undefined {
     const known = this.#entries.get(message);
     return known !== undefined && known.keyIndex === 0 ? known.signature.toString('latin1') : undefined;

@@ -4,19 +4,22 @@
  * What: `BoundedMap` has the `get`/`set`/`size` of a `Map` and a capacity; `set()` of a new key
  * into a full map first deletes the key that was added longest ago.
  *
- * Why: every memo that makes a request cheaper (the MAC memo, decoded cookie sessions, whole index
+ * Why: every memo of this chapter (the MAC memo, decoded cookie sessions, the demo's kept index
  * pages) is filled from requests, so without a bound a client could grow it until the process runs
  * out of memory. Dropping the oldest entry is enough for all of them: a browser sends the same
  * cookie again within seconds, so what is still useful is what was added last. One mechanism, so
  * the bound is written and tested once.
  *
+ * The rule it keeps for every memo built on it: memory stays flat whatever a client sends. Each
+ * memo states its capacity and its worst-case bytes per entry, so its worst case is a product.
+ *
  * Spec: none; ECMAScript's `Map` keeps insertion order (ECMA-262 §24.1), which is what makes "the
  * first key" the oldest.
  *
  * Not here: least-recently-*used* order and expiry, which the memory session store needs
- * (session/stores/memory.ts): reading an entry here does not make it younger.
+ * (../session/stores/memory.ts): reading an entry here does not make it younger.
  *
- * Read next: signing/mac-memo.ts, the first memo built on this.
+ * Read next: ../demo/kept-pages.ts, the simplest memo built on this; then mac-memo.ts.
  */
 
 export class BoundedMap<Key, Value> {

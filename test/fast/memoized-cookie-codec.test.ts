@@ -1,0 +1,145 @@
+// The memoized cookie codec must decode exactly as the plain NativeCookieCodec, refusals included,
+// with its memo on and off, over every protector (signed or sealed, memoized or not).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { htmlReply } from '../../src/http/reply.js';
+import { MemoizedCookieCodec } from '../../src/fast/memoized-cookie-codec.js';
+import { MemoizedSealer } from '../../src/fast/memoized-sealer.js';
+import { MemoizedSigner } from '../../src/fast/memoized-signer.js';
+import { CookieSessionInterface, NativeCookieCodec, type SessionCookieCodec } from '../../src/session/cookie-session.js';
+import type { SessionCookieSettings } from '../../src/session/session.js';
+import { Sealer } from '../../src/signing/sealer.js';
+import { Signer, type ValueProtector } from '../../src/signing/signer.js';
+import { TestClock } from '../helpers/server.js';
+
+const DAY = 86400;
+const SESSION = { permanent: true, created: 1_795_000_000, data: { username: 'alice', visits: 3, admin: false, note: null } };
+
+const protectors: readonly { name: string; make: (clock: TestClock, secrets: string[]) => ValueProtector }[] = [
+  { name: 'Signer', make: (clock, secrets) => new Signer({ secrets, now: clock.now }) },
+  { name: 'MemoizedSigner', make: (clock, secrets) => new MemoizedSigner({ secrets, now: clock.now }) },
+  { name: 'Sealer', make: (clock, secrets) => new Sealer({ secrets, now: clock.now }) },
+  { name: 'MemoizedSealer', make: (clock, secrets) => new MemoizedSealer({ secrets, now: clock.now }) },
+];
+
+/** The plain codec, and the memoized one with its memo on and off, over the same kind of protector. */
+function codecs(make: () => ValueProtector): Record<'plain' | 'memo on' | 'memo off', SessionCookieCodec> {
+  return { plain: new NativeCookieCodec(make()), 'memo on': new MemoizedCookieCodec(make()), 'memo off': new MemoizedCookieCodec(make(), { memoEntries: 0 }) };
+}
+
+/** What decode() gives for a value: the session with its date and key, or the class and message of its error. */
+function outcome(codec: SessionCookieCodec, name: string, value: string, maxAge = DAY): string {
+  try {
+    const { permanent, created, data, signedAt, keyIndex } = codec.decode(name, value, maxAge);
+    return `ok ${JSON.stringify({ permanent, created, data })} ${signedAt.getTime()} ${keyIndex}`;
+  } catch (error) {
+    return `${(error as Error).name}: ${(error as Error).message}`;
+  }
+}
+
+/** Asks every codec twice (a miss, then what may be a hit); all answers must be the plain one. */
+function agreed(all: Record<string, SessionCookieCodec>, name: string, value: string, maxAge = DAY): string {
+  const expected = outcome(all['plain']!, name, value, maxAge);
+  for (const [label, codec] of Object.entries(all)) {
+    for (const round of [1, 2]) assert.equal(outcome(codec, name, value, maxAge), expected, `${label}, round ${round}: ${value.slice(0, 80)}`);
+  }
+  return expected;
+}
+
+for (const protector of protectors) {
+  test(`MemoizedCookieCodec over ${protector.name} decodes genuine, altered and foreign cookies exactly as NativeCookieCodec`, () => {
+    const clock = new TestClock();
+    const all = codecs(() => protector.make(clock, ['current-key']));
+    const good = all['memo on'].encode('session', SESSION);
+    assert.equal(all.plain.decode('session', good, DAY).data['username'], 'alice', 'the plain codec reads what the memoized one wrote');
+    const variants = [good, `${good}A`, good.slice(0, -1), good.replace(/^./, (first) => (first === 'A' ? 'B' : 'A')), `x${good}`, ''];
+    for (let index = good.length - 10; index < good.length; index += 1) variants.push(good.slice(0, index) + (good[index] === 'A' ? 'B' : 'A') + good.slice(index + 1));
+    let accepted = 0;
+    for (const variant of variants) if (agreed(all, 'session', variant).startsWith('ok')) accepted += 1;
+    assert.equal(accepted, 1, 'only the value itself decodes');
+    assert.match(agreed(all, 'other', good), /^BadSignature/, 'the same value for another cookie name');
+  });
+
+  test(`MemoizedCookieCodec over ${protector.name} refuses a remembered cookie once it is too old, as NativeCookieCodec does`, () => {
+    const clock = new TestClock();
+    const all = codecs(() => protector.make(clock, ['current-key']));
+    const good = all['memo on'].encode('session', SESSION);
+    assert.match(agreed(all, 'session', good), /^ok/);
+    clock.advanceSeconds(DAY + 2);
+    assert.match(agreed(all, 'session', good), /^SignatureExpired: signature expired 2 s ago/);
+  });
+
+  test(`MemoizedCookieCodec over ${protector.name} reports an old key on every request and refuses a retired one, as NativeCookieCodec does`, () => {
+    const clock = new TestClock();
+    const old = new NativeCookieCodec(protector.make(clock, ['old-key'])).encode('session', SESSION);
+    assert.match(agreed(codecs(() => protector.make(clock, ['new-key', 'old-key'])), 'session', old), / 1$/, 'key index 1, every time');
+    assert.match(agreed(codecs(() => protector.make(clock, ['new-key'])), 'session', old), /^BadSignature/);
+  });
+}
+
+test('MemoizedCookieCodec refuses a genuine payload that is not a session, every time, as NativeCookieCodec does', () => {
+  const clock = new TestClock();
+  const all = codecs(() => new MemoizedSigner({ secrets: ['current-key'], now: clock.now }));
+  const signer = new Signer({ secrets: ['current-key'], now: clock.now });
+  for (const payload of ['not json', '[1]', '{"permanent":"yes","created":1,"data":{}}', '{"permanent":true,"created":1,"data":[]}', 'null']) {
+    assert.match(agreed(all, 'session', signer.sign('session', payload)), /^MalformedSessionPayload/, payload);
+  }
+});
+
+// Through the session interface, as the server uses it: what one request does to its session must
+// never reach the next, though both decode the same remembered cookie.
+const SETTINGS: SessionCookieSettings = {
+  name: 'session',
+  path: '/',
+  httpOnly: true,
+  secure: false,
+  sameSite: 'Lax',
+  partitioned: false,
+  lifetimeSeconds: 31 * DAY,
+  refreshEachRequest: true,
+  absoluteLifetimeSeconds: 90 * DAY,
+};
+
+async function cookieFor(sessions: CookieSessionInterface, data: Record<string, unknown>): Promise<string> {
+  const loaded = await sessions.open(undefined);
+  for (const [key, value] of Object.entries(data)) loaded.session.set(key, value as never);
+  const reply = await sessions.commit(loaded, htmlReply(200, ''));
+  return String(reply.headers['set-cookie']).split(';')[0]!;
+}
+
+test('MemoizedCookieCodec: the same cookie opened twice gives two sessions, and a change to one is not in the other', async () => {
+  const clock = new TestClock();
+  const sessions = new CookieSessionInterface(SETTINGS, new MemoizedCookieCodec(new MemoizedSigner({ secrets: ['current-key'], now: clock.now })), clock.now);
+  const cookie = await cookieFor(sessions, { username: 'alice' });
+  const first = await sessions.open(cookie);
+  first.session.set('username', 'mallory');
+  first.session.set('extra', 1);
+  const second = await sessions.open(cookie);
+  assert.equal(second.session.get('username'), 'alice');
+  assert.equal(second.session.has('extra'), false);
+  assert.equal(second.session.modified, false);
+});
+
+test('MemoizedCookieCodec decodes nested session data afresh for each request: a change in place does not carry over', async () => {
+  const clock = new TestClock();
+  const sessions = new CookieSessionInterface(SETTINGS, new MemoizedCookieCodec(new MemoizedSigner({ secrets: ['current-key'], now: clock.now })), clock.now);
+  const cookie = await cookieFor(sessions, { cart: { items: ['apple'] } });
+  for (let request = 0; request < 3; request += 1) {
+    const opened = await sessions.open(cookie);
+    const cart = opened.session.get('cart') as { items: string[] };
+    assert.deepEqual(cart.items, ['apple'], `request ${request}`);
+    cart.items.push('changed in place');
+  }
+});
+
+test('MemoizedCookieCodec keeps remembered data frozen, and says how it protects like the codec it wraps', () => {
+  const clock = new TestClock();
+  const codec = new MemoizedCookieCodec(new Sealer({ secrets: ['current-key'], now: clock.now }));
+  assert.ok(codec instanceof NativeCookieCodec);
+  assert.equal(codec.format, 'native');
+  assert.equal(codec.protection, 'encrypted');
+  const value = codec.encode('session', SESSION);
+  codec.decode('session', value, DAY);
+  assert.ok(Object.isFrozen(codec.decode('session', value, DAY).data));
+  assert.throws(() => new MemoizedCookieCodec(new Signer({ secrets: ['k'] }), { memoEntries: -1 }), /MemoizedCookieCodec capacity must be a whole number ≥ 1, not -1/);
+});
