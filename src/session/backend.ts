@@ -20,7 +20,7 @@
  *
  * Speed: this is the one place that uses the last chapter of the reading order (../fast/). By
  * default the signer, the sealer and the cookie codec are their memoized versions, which give the
- * same answers faster; `memo: false` (or SESSION_MEMO=false in the environment) builds the plain
+ * same answers faster; `memo: false` (SESSION_MEMO=false, read by ../config.ts) builds the plain
  * modules alone, which is how the benchmark measures what the memos are worth.
  *
  * Spec: none.
@@ -71,8 +71,8 @@ export interface StoreSettings {
   readonly fileDirectory: string;
   readonly redis: RedisSettings;
   /**
-   * The memos of ../fast/ (on by default): `false` builds the plain signer, sealer and cookie codec
-   * alone. Unset: SESSION_MEMO from the environment (`true` or `false`), else on.
+   * SESSION_MEMO: the memos of ../fast/ (on when absent); `false` builds the plain signer, sealer
+   * and cookie codec alone.
    */
   readonly memo?: boolean;
 }
@@ -102,7 +102,7 @@ export interface SessionBackend {
 export async function openSessionBackend(options: BackendOptions): Promise<SessionBackend> {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
-  const memo = options.store.memo ?? memoFromEnvironment(process.env);
+  const memo = options.store.memo ?? true;
   const newSigner = (signerOptions: SignerOptions): Signer => (memo ? new MemoizedSigner(signerOptions) : new Signer(signerOptions));
   const signer = newSigner({ secrets: options.secrets, salt: 'scratchpad.session', now });
   if (options.store.type === 'cookie') {
@@ -142,15 +142,4 @@ async function openStore(settings: StoreSettings, now: () => number, log: (messa
     default:
       throw new TypeError(`no session store is called ${JSON.stringify(settings.type)}`);
   }
-}
-
-/**
- * SESSION_MEMO: `true` (the default) or `false`. Anything else is a mistake, refused at start rather
- * than read as either.
- */
-export function memoFromEnvironment(env: Readonly<Record<string, string | undefined>>): boolean {
-  const value = env['SESSION_MEMO'];
-  if (value === undefined || value === '' || value === 'true') return true;
-  if (value === 'false') return false;
-  throw new TypeError(`SESSION_MEMO must be true or false, not ${JSON.stringify(value)}`);
 }

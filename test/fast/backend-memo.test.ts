@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { MemoizedSigner } from '../../src/fast/memoized-signer.js';
 import { htmlReply } from '../../src/http/reply.js';
-import { memoFromEnvironment, openSessionBackend, type StoreSettings } from '../../src/session/backend.js';
+import { openSessionBackend, type StoreSettings } from '../../src/session/backend.js';
 import type { SessionCookieSettings } from '../../src/session/session.js';
 import { Signer } from '../../src/signing/signer.js';
 import { TestClock } from '../helpers/server.js';
@@ -50,19 +50,11 @@ for (const settings of [{}, { encrypt: true }, { type: 'memory' as const }]) {
   });
 }
 
-test('openSessionBackend() reads SESSION_MEMO from the environment when the settings do not say', async () => {
-  const saved = process.env['SESSION_MEMO'];
-  try {
-    process.env['SESSION_MEMO'] = 'false';
-    const off = await story({});
-    delete process.env['SESSION_MEMO'];
-    assert.deepEqual(await story({}), off);
-    process.env['SESSION_MEMO'] = 'sometimes';
-    await assert.rejects(story({}), /SESSION_MEMO must be true or false, not "sometimes"/);
-  } finally {
-    if (saved === undefined) delete process.env['SESSION_MEMO'];
-    else process.env['SESSION_MEMO'] = saved;
-  }
+test('openSessionBackend() uses the memos when the settings do not say', async () => {
+  assert.deepEqual(await story({}), await story({ memo: true }));
+  const backend = await openSessionBackend({ cookie, store: store({}), secrets: ['current-key'] });
+  assert.ok(backend.newSigner({ secrets: ['current-key'], salt: 'x' }) instanceof MemoizedSigner);
+  await backend.close();
 });
 
 test('openSessionBackend().newSigner() signs under its own salt, memoized or not, with the same answers', async () => {
@@ -79,20 +71,3 @@ test('openSessionBackend().newSigner() signs under its own salt, memoized or not
   assert.equal(signed[0], signed[1]);
   assert.notEqual(signed[0], new Signer({ secrets: ['current-key'], salt: 'scratchpad.session', now: clock.now }).sign('session_csrf', 'token'), 'the salt is the caller\'s');
 });
-
-const memoCases: readonly { name: string; input: string | undefined; want: boolean | RegExp }[] = [
-  { name: 'unset: on', input: undefined, want: true },
-  { name: 'empty: on', input: '', want: true },
-  { name: 'true', input: 'true', want: true },
-  { name: 'false', input: 'false', want: false },
-  // Anything else is a typo, not a choice: neither on nor off is a safe guess.
-  { name: 'a typo is refused', input: 'flase', want: /SESSION_MEMO must be true or false, not "flase"/ },
-  { name: 'another spelling of false is refused', input: '0', want: /not "0"/ },
-];
-for (const { name, input, want } of memoCases) {
-  test(`memoFromEnvironment(): ${name}`, () => {
-    const env = { SESSION_MEMO: input };
-    if (want instanceof RegExp) assert.throws(() => memoFromEnvironment(env), want);
-    else assert.equal(memoFromEnvironment(env), want);
-  });
-}
