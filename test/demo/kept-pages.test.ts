@@ -2,20 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { indexPageKey, keepIndexPages } from '../../src/demo/kept-pages.js';
 import { indexPage, type InspectorView } from '../../src/demo/pages.js';
+import { anonymousView } from '../helpers/fixtures.js';
 
-const anonymous: InspectorView = {
-  cookieName: 'session',
-  incoming: { present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null },
-  cookieValue: null,
-  format: 'native',
-  nowSeconds: 1795608000,
-  permanent: false,
-  lifetimeSeconds: 2678400,
-  absoluteLifetimeSeconds: 7776000,
-  storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null },
-  data: {},
-  record: null,
-};
+const anonymous: InspectorView = anonymousView(1795608000);
 
 test('keepIndexPages() returns exactly what the plain renderer returns, and renders each distinct page once', () => {
   let renders = 0;

@@ -2,20 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorPage, indexPage, loginPage, type InspectorView } from '../../src/demo/pages.js';
 import { FlaskCookieCodec, Sealer, Signer } from '../../src/index.js';
+import { anonymousView } from '../helpers/fixtures.js';
 
-const anonymous: InspectorView = {
-  cookieName: 'session',
-  incoming: { present: false, bytes: 0, rejection: null, signedAt: null, keyIndex: null },
-  cookieValue: null,
-  format: 'native',
-  nowSeconds: 1764072000,
-  permanent: false,
-  lifetimeSeconds: 2678400,
-  absoluteLifetimeSeconds: 7776000,
-  storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null },
-  data: {},
-  record: null,
-};
+const anonymous: InspectorView = anonymousView(1764072000);
 
 test('indexPage() says "You are not logged in" and links to the form without a user', () => {
   const html = indexPage(null, anonymous);

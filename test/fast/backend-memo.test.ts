@@ -1,29 +1,16 @@
 // session/backend.ts chooses the memoized modules by default and the plain ones on request; a
 // session must behave the same either way.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { MemoizedSigner } from '../../src/fast/memoized-signer.js';
 import { htmlReply } from '../../src/http/reply.js';
 import { openSessionBackend, type StoreSettings } from '../../src/session/backend.js';
-import type { SessionCookieSettings } from '../../src/session/session.js';
+import { TEST_COOKIE_SETTINGS, testStoreSettings } from '../helpers/fixtures.js';
 import { Signer } from '../../src/signing/signer.js';
 import { TestClock } from '../helpers/server.js';
 
-const cookie: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', partitioned: false, lifetimeSeconds: 3600, refreshEachRequest: true, absoluteLifetimeSeconds: 86400 * 90 };
-const store = (settings: Partial<StoreSettings>): StoreSettings => ({
-  type: 'cookie',
-  encrypt: false,
-  format: 'native',
-  idleLifetimeSeconds: 60,
-  memoryMax: 10,
-  newSessionsPerMinute: 0,
-  fileDirectory: join(mkdtempSync(join(tmpdir(), 'scratchpad-backend-memo-')), 'sessions'),
-  redis: { host: '127.0.0.1', port: 6379, db: 0 },
-  ...settings,
-});
+const cookie = TEST_COOKIE_SETTINGS;
+const store = testStoreSettings;
 
 /** Logs in, sends the cookie back twice, then once more after the lifetime: what each request saw. */
 async function story(settings: Partial<StoreSettings>): Promise<string[]> {

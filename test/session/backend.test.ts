@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { openSessionBackend, type StoreSettings } from '../../src/session/backend.js';
+import { openSessionBackend } from '../../src/session/backend.js';
+import { TEST_COOKIE_SETTINGS, testStoreSettings } from '../helpers/fixtures.js';
 import { CookieSessionInterface } from '../../src/session/cookie-session.js';
 import { ServerSessionInterface } from '../../src/session/server-session.js';
-import type { SessionCookieSettings } from '../../src/session/session.js';
 
-const cookie: SessionCookieSettings = { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'Lax', partitioned: false, lifetimeSeconds: 3600, refreshEachRequest: true, absoluteLifetimeSeconds: 86400 * 90 };
-const store = (settings: Partial<StoreSettings>): StoreSettings => ({
-  type: 'cookie',
-  encrypt: false,
-  format: 'native',
-  idleLifetimeSeconds: 60,
-  memoryMax: 10,
-  newSessionsPerMinute: 0,
-  fileDirectory: join(mkdtempSync(join(tmpdir(), 'scratchpad-backend-')), 'sessions'),
-  redis: { host: '127.0.0.1', port: 6379, db: 0 },
-  ...settings,
-});
+const cookie = TEST_COOKIE_SETTINGS;
+const store = testStoreSettings;
 
 test('openSessionBackend() for SESSION_TYPE=cookie needs no store', async () => {
   const backend = await openSessionBackend({ cookie, store: store({}), secrets: ['k'] });
