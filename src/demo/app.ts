@@ -375,6 +375,7 @@ export async function createDemoFromConfig(
     path: config.cookie.path,
     secure: config.cookie.secure,
     maxAgeSeconds: config.cookie.lifetimeSeconds,
+    newSigner: backend.newSigner,
     ...clock,
   });
   const application = createDemoApp({

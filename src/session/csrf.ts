@@ -37,7 +37,7 @@ import type { IncomingMessage } from 'node:http';
 import { readCookie, serializeSetCookie } from '../http/cookie.js';
 import type { FormFields } from '../http/form.js';
 import { HttpError } from '../http/http-error.js';
-import { SignatureError, Signer } from '../signing/signer.js';
+import { SignatureError, Signer, type SignerOptions } from '../signing/signer.js';
 
 export const CSRF_FIELD = 'csrf_token';
 const TOKEN_BYTES = 32;
@@ -53,6 +53,11 @@ export interface CsrfOptions {
   /** How long a token stays valid. */
   readonly maxAgeSeconds: number;
   readonly now?: () => number;
+  /**
+   * Builds the token signer from its options (the salt is this module's). Default: a plain
+   * `Signer`; session/backend.ts's `newSigner` gives the memoized one of ../fast/.
+   */
+  readonly newSigner?: (options: SignerOptions) => Signer;
 }
 
 /** What a page with a form needs: the token for the hidden field, and a cookie to set if new. */
@@ -69,7 +74,8 @@ export class CsrfProtection {
   readonly #maxAgeSeconds: number;
 
   constructor(options: CsrfOptions) {
-    this.#signer = new Signer({ secrets: options.secrets, salt: 'scratchpad.csrf', ...(options.now === undefined ? {} : { now: options.now }) });
+    const signerOptions = { secrets: options.secrets, salt: 'scratchpad.csrf', ...(options.now === undefined ? {} : { now: options.now }) };
+    this.#signer = options.newSigner?.(signerOptions) ?? new Signer(signerOptions);
     this.#cookieName = `${options.sessionCookieName}_csrf`;
     this.#path = options.path;
     this.#secure = options.secure;

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { parseUrlencoded } from '../../src/http/form.js';
 import { HttpError } from '../../src/http/http-error.js';
+import { MemoizedSigner } from '../../src/fast/memoized-signer.js';
 import { CSRF_FIELD, CsrfProtection } from '../../src/session/csrf.js';
 import { Signer } from '../../src/signing/signer.js';
 import { TestClock } from '../helpers/server.js';
@@ -98,4 +99,26 @@ test('check() refuses an expired CSRF cookie', () => {
   const { token, setCookie } = protection.issue(undefined, false);
   local.advanceSeconds(61);
   assert.throws(() => protection.check(request({ cookie: setCookie!.split(';')[0]! }), parseUrlencoded(Buffer.from(`${CSRF_FIELD}=${token}`)), ORIGIN), /CSRF cookie is missing or invalid/);
+});
+
+test('CsrfProtection signs its tokens with the signer newSigner builds (the memoized one, in the demo), under its own salt', () => {
+  const built: string[] = [];
+  const protection = new CsrfProtection({
+    secrets: ['key'],
+    sessionCookieName: 'session',
+    path: '/',
+    secure: 'auto',
+    maxAgeSeconds: 3600,
+    now: clock.now,
+    newSigner: (options) => {
+      built.push(options.salt ?? '');
+      return new MemoizedSigner(options);
+    },
+  });
+  assert.deepEqual(built, ['scratchpad.csrf']);
+  const { token, setCookie } = protection.issue(undefined, false);
+  const cookie = setCookie!.split(';')[0]!;
+  protection.check(request({ cookie }), parseUrlencoded(Buffer.from(`${CSRF_FIELD}=${token}`)), ORIGIN);
+  // The same tokens as a plain signer's: a memo changes the speed, never the answer.
+  assert.equal(csrf.issue(cookie, false).setCookie, null, 'a plain CsrfProtection with the same key accepts the cookie');
 });
