@@ -46,12 +46,15 @@ export {
 } from './http/serve.js';
 export {
   BadSignature,
+  decodeCanonicalBase64url,
+  DEFAULT_CLOCK_SKEW_SECONDS,
   formatSeconds,
   MalformedSignature,
   SignatureError,
   SignatureExpired,
   SignatureFromTheFuture,
   Signer,
+  TIMESTAMP_PATTERN,
   type SignerOptions,
   type ValueProtector,
   type VerifiedValue,
@@ -96,6 +99,7 @@ export { RedisClient, RedisReplyError, RedisUnavailableError, type RedisClientOp
 export { RedisSessionStore } from './session/stores/redis.js';
 export {
   openSessionBackend,
+  SESSION_SALT,
   type BackendOptions,
   type RedisSettings,
   type SessionBackend,

@@ -32,7 +32,7 @@
  * Read next: pages.ts, which shows these parts on the index page.
  */
 import { inflateSync } from 'node:zlib';
-import type { SessionInspection } from '../index.js';
+import { decodeCanonicalBase64url, type SessionInspection } from '../index.js';
 
 export type CookieKind = 'signed' | 'id' | 'sealed' | 'flask';
 
@@ -84,9 +84,12 @@ export function readCookieParts(value: string, kind: CookieKind): CookiePart[] {
 
 /** The bytes of `text` if it is canonical base64url (the one spelling of its bytes), else null. */
 export function decodeBase64url(text: string): Buffer | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  const bytes = Buffer.from(text, 'base64url');
-  return bytes.toString('base64url') === text ? bytes : null;
+  // The Signer's own rule (one spelling per value), as a yes or no instead of an exception.
+  try {
+    return decodeCanonicalBase64url(text, 'part');
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -28,9 +28,9 @@
  */
 import { createHmac } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { FlaskCookieCodec, HttpError, Signer, type FormFields, type Session, type SessionCookieSettings } from '../index.js';
+import { FlaskCookieCodec, HttpError, SESSION_SALT, Signer, type FormFields, type Session, type SessionCookieSettings } from '../index.js';
 import { decodeBase64url, flaskSeconds, inflatePayload, splitFlaskValue, type CookieKind } from './cookie-parts.js';
-import { libraryVerdict, SESSION_SALT, walkFlaskCookie, walkSignedCookie, type LabSettings, type LibraryVerdict, type Walkthrough } from './lab.js';
+import { libraryVerdict, walkFlaskCookie, walkSignedCookie, type LabSettings, type LibraryVerdict, type Walkthrough } from './lab.js';
 
 export type LabFormat = 'native' | 'flask';
 export type LabEdit = 'check' | 'admin' | 'permanent' | 'signature' | 'later';

@@ -197,7 +197,7 @@ export function findLabLinks(library: SourceLibrary, serverSide: boolean): LabLi
   const signer = steps('signing/signer.ts', {
     length: 'value.length > MAX_SIGNED_VALUE_LENGTH',
     split: "value.split('.')",
-    timestamp: 'TIMESTAMP.test(',
+    timestamp: 'TIMESTAMP_PATTERN.test(',
     decode: 'export function decodeCanonicalBase64url(',
     signature: 'timingSafeEqual(',
     age: 'export function checkAge(',

@@ -34,14 +34,21 @@
  * Read next: lab-form.ts, the form a learner edits a cookie in.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { CookieSessionInterface, FlaskCookieCodec, formatSeconds, MalformedSessionPayload, SignatureError, Signer, type JsonValue, type SessionCookieSettings } from '../index.js';
+import {
+  CookieSessionInterface,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  FlaskCookieCodec,
+  formatSeconds,
+  MalformedSessionPayload,
+  SESSION_SALT,
+  SignatureError,
+  Signer,
+  TIMESTAMP_PATTERN,
+  type JsonValue,
+  type SessionCookieSettings,
+} from '../index.js';
 import { decodeBase64url, flaskSeconds, inflatePayload, MAX_COOKIE_VALUE_LENGTH, MAX_INFLATED_BYTES, splitFlaskValue } from './cookie-parts.js';
 
-/** The salt under which ../session/backend.ts signs session cookies: a signature for any other purpose never verifies here. */
-export const SESSION_SALT = 'scratchpad.session';
-/** The clock skew a `Signer` allows by default: a timestamp up to this far ahead of the server's clock is accepted. */
-const CLOCK_SKEW_SECONDS = 60;
-const TIMESTAMP = /^(?:0|[1-9][0-9]{0,14})$/;
 
 export interface LabSettings {
   /** The session cookie's settings: its name (signed with the value), lifetime and absolute lifetime. */
@@ -151,7 +158,7 @@ export function walkSignedCookie(value: string, settings: LabSettings): Walkthro
   const [payloadText, timestamp, signatureText] = parts as [string, string, string];
   steps.pass('split', `A payload of ${payloadText.length} characters, a timestamp of ${timestamp.length} and a signature of ${signatureText.length}.`);
   // 3. The timestamp's spelling (read, not yet believed).
-  if (!TIMESTAMP.test(timestamp)) return steps.refuse('timestamp', `"${timestamp}" is not a whole number of seconds written in decimal.`);
+  if (!TIMESTAMP_PATTERN.test(timestamp)) return steps.refuse('timestamp', `"${timestamp}" is not a whole number of seconds written in decimal.`);
   steps.pass('timestamp', `${timestamp} claims ${dateOf(Number(timestamp))}; nothing proves that yet.`);
   // 4. Alphabet and size, in the Signer's order: payload, signature, the signature's length.
   const payload = decodeBase64url(payloadText);
@@ -169,7 +176,7 @@ export function walkSignedCookie(value: string, settings: LabSettings): Walkthro
   // 6. The age, now that the timestamp is known to be genuine.
   const age = ageAt(settings.now, Number(timestamp));
   const lifetime = settings.cookie.lifetimeSeconds;
-  if (age < -CLOCK_SKEW_SECONDS) return steps.refuse('age', `Signed ${formatSeconds(-age)} in the future of the check's clock: more than the ${CLOCK_SKEW_SECONDS} s of skew allowed (SignatureFromTheFuture).`);
+  if (age < -DEFAULT_CLOCK_SKEW_SECONDS) return steps.refuse('age', `Signed ${formatSeconds(-age)} in the future of the check's clock: more than the ${DEFAULT_CLOCK_SKEW_SECONDS} s of skew allowed (SignatureFromTheFuture).`);
   if (age > lifetime) return steps.refuse('age', `Signed ${formatSeconds(age)} before the check; PERMANENT_SESSION_LIFETIME allows ${formatSeconds(lifetime)}.`);
   steps.pass('age', `Signed ${formatSeconds(Math.max(age, 0))} before the check; accepted until ${dateOf(Number(timestamp) + lifetime)}.`);
   // 7. The session inside: JSON of the expected shape.

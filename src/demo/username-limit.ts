@@ -20,8 +20,7 @@
  *
  * Read next: app.ts.
  */
-import { CookieSessionInterface, htmlReply, loadConfig, NO_COOKIE, Session, SessionTooLargeError, Signer } from '../index.js';
-import { SESSION_SALT } from './lab.js';
+import { CookieSessionInterface, htmlReply, loadConfig, NO_COOKIE, Session, SESSION_SALT, SessionTooLargeError, Signer } from '../index.js';
 
 export interface UsernameLimitOptions {
   /** SESSION_COOKIE_NAME; default `session`. */

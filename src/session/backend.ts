@@ -99,12 +99,15 @@ export interface SessionBackend {
   close(): Promise<void>;
 }
 
+/** The salt session cookies are signed under: a signature made for any other purpose never verifies as one. */
+export const SESSION_SALT = 'scratchpad.session';
+
 export async function openSessionBackend(options: BackendOptions): Promise<SessionBackend> {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
   const memo = options.store.memo ?? true;
   const newSigner = (signerOptions: SignerOptions): Signer => (memo ? new MemoizedSigner(signerOptions) : new Signer(signerOptions));
-  const signer = newSigner({ secrets: options.secrets, salt: 'scratchpad.session', now });
+  const signer = newSigner({ secrets: options.secrets, salt: SESSION_SALT, now });
   if (options.store.type === 'cookie') {
     if (options.store.format === 'flask') {
       log('sessions: Flask-compatible cookies (SESSION_COOKIE_FORMAT=flask); Flask cookies carry no login time, so SESSION_ABSOLUTE_LIFETIME is not enforced');

@@ -30,7 +30,7 @@
  * Read next: ../session/session.ts.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { BadSignature, checkAge, checkSecrets, decodeCanonicalBase64url, MalformedSignature, splitThreeParts, type ValueProtector, type VerifiedValue } from './signer.js';
+import { BadSignature, checkAge, checkSecrets, decodeCanonicalBase64url, DEFAULT_CLOCK_SKEW_SECONDS, MalformedSignature, splitThreeParts, type ValueProtector, type VerifiedValue } from './signer.js';
 
 const VERSION = 'v1';
 const NONCE_BYTES = 12;
@@ -55,7 +55,7 @@ export class Sealer implements ValueProtector {
     checkSecrets('Sealer', options.secrets);
     this.#keys = options.secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'scratchpad.sealer', `aes-256-gcm ${VERSION}`, 32)));
     this.now = options.now ?? Date.now;
-    this.clockSkewSeconds = options.clockSkewSeconds ?? 60;
+    this.clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   }
 
   protect(name: string, payload: Buffer | string): string {

@@ -49,7 +49,7 @@ export class SignatureExpired extends SignatureError {
     readonly ageSeconds: number,
     readonly maxAgeSeconds: number,
   ) {
-    super(`signature expired ${formatSeconds(ageSeconds - maxAgeSeconds)} ago (signed ${signedAt.toISOString()}, max age ${formatSeconds(maxAgeSeconds)})`);
+    super(`signature expired ${formatSeconds(ageSeconds - maxAgeSeconds)} ago (signed ${isoDate(signedAt)}, max age ${formatSeconds(maxAgeSeconds)})`);
   }
 }
 
@@ -57,8 +57,16 @@ export class SignatureExpired extends SignatureError {
 export class SignatureFromTheFuture extends SignatureError {
   override name = 'SignatureFromTheFuture';
   constructor(readonly signedAt: Date) {
-    super(`signature is dated ${signedAt.toISOString()}, later than this server's clock allows`);
+    super(`signature is dated ${isoDate(signedAt)}, later than this server's clock allows`);
   }
+}
+
+/**
+ * A date for a message. A timestamp may be signed that no `Date` can hold (past the year 275760):
+ * `toISOString()` would throw on it, and the refusal would become a crash.
+ */
+function isoDate(date: Date): string {
+  return Number.isNaN(date.getTime()) ? 'beyond any date a clock can show' : date.toISOString();
 }
 
 export interface SignerOptions {
@@ -99,7 +107,10 @@ export interface ValueProtector {
 export const MAX_SIGNED_VALUE_LENGTH = 4096;
 const SIGNATURE_BYTES = 32; // SHA-256
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
-const TIMESTAMP = /^(?:0|[1-9][0-9]{0,14})$/; // whole seconds; 15 digits is far beyond year 9999
+/** A signing time as written: whole seconds in decimal, one spelling each; 15 digits is far beyond year 9999. */
+export const TIMESTAMP_PATTERN = /^(?:0|[1-9][0-9]{0,14})$/;
+/** How far ahead of our clock a signing time may be (another server's clock runs fast). */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 
 export class Signer implements ValueProtector {
   readonly protection = 'signed';
@@ -115,7 +126,7 @@ export class Signer implements ValueProtector {
     // Key derivation: HMAC(secret, salt). The raw secret is never used as a key directly.
     this.#keys = options.secrets.map((secret) => createHmac('sha256', secret).update(salt).digest());
     this.now = options.now ?? Date.now;
-    this.clockSkewSeconds = options.clockSkewSeconds ?? 60;
+    this.clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   }
 
   protect(name: string, payload: Buffer | string): string {
@@ -184,7 +195,7 @@ export function splitThreeParts(value: string, what: string): [string, string, s
   }
   const parts = value.split('.');
   if (parts.length !== 3) throw new MalformedSignature(`${what} has ${parts.length} dot-separated parts, not 3`);
-  if (!TIMESTAMP.test(parts[1]!)) throw new MalformedSignature(`${what} has a timestamp that is not a whole number of seconds`);
+  if (!TIMESTAMP_PATTERN.test(parts[1]!)) throw new MalformedSignature(`${what} has a timestamp that is not a whole number of seconds`);
   return parts as [string, string, string];
 }
 

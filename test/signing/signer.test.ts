@@ -185,3 +185,9 @@ for (const [seconds, want] of formatCases) {
     assert.equal(formatSeconds(seconds), want);
   });
 }
+
+test('Signer.verify() refuses a genuine value dated past any Date with SignatureFromTheFuture, not a RangeError', () => {
+  // Only a holder of the key can sign such a time; the refusal must still be a refusal.
+  const farFuture = new Signer({ secrets: ['key'], now: () => 999_999_999_999_999 * 1000 }).sign('session', 'x');
+  assert.throws(() => new Signer({ secrets: ['key'] }).verify('session', farFuture, 60), (error: unknown) => error instanceof SignatureFromTheFuture && /beyond any date/.test(error.message));
+});
