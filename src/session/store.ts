@@ -8,7 +8,8 @@
  * fixes the three things a signed cookie cannot do: hold more than 4096 bytes, keep the data from
  * the user's eyes, and be revoked (logout deletes the record; a copied cookie then finds nothing).
  * Keeping the contract small lets anyone add a store for another database: implement these five
- * methods, run test/contract/session-store.ts against it, and every mode of the demo works.
+ * methods, run `testSessionStore()` from `scratchpad/testing` (../testing/store-contract.ts)
+ * against it, and every mode of the demo works.
  *
  * The contract, which the shared test suite checks for every store:
  * - `get(id)` returns the record, or `null` when there is none *or it has expired*. An expired
@@ -34,7 +35,8 @@
  *
  * Not here: the stores themselves (stores/), and what a session means (server-session.ts).
  *
- * Read next: server-session.ts, the session interface built on this contract.
+ * Read next: ../testing/store-contract.ts, the suite that checks a store keeps this contract; then
+ * server-session.ts, the session interface built on it.
  */
 import { randomBytes } from 'node:crypto';
 import { HttpError } from '../http/http-error.js';

@@ -8,17 +8,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SessionStoreUnavailableError } from '../../../src/session/store.js';
 import { FileSessionStore, UnsafeSessionDirectoryError } from '../../../src/session/stores/filesystem.js';
-import { runSessionStoreContract } from '../../contract/session-store.js';
+import { testSessionStore } from '../../../src/testing/store-contract.js';
 import { TestClock } from '../../helpers/server.js';
 
 const freshDir = () => join(mkdtempSync(join(tmpdir(), 'scratchpad-fs-')), 'sessions');
 const newId = () => randomBytes(32).toString('base64url');
 const record = (version = 1, data: Record<string, string> = { username: 'alice' }) => ({ data, permanent: false, version, createdAt: 1764000000 });
 
-runSessionStoreContract('FileSessionStore', async (clock) => ({
-  store: await FileSessionStore.open({ directory: freshDir(), now: clock.now, sweepIntervalMs: 0 }),
-  pass: async (seconds) => clock.advanceSeconds(seconds),
-}));
+testSessionStore('FileSessionStore', (clock) => FileSessionStore.open({ directory: freshDir(), now: clock.now, sweepIntervalMs: 0 }));
 
 test('FileSessionStore creates its directory 0700 and session files 0600', async () => {
   const directory = freshDir();

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemorySessionStore } from '../../../src/session/stores/memory.js';
-import { runSessionStoreContract } from '../../contract/session-store.js';
+import { testSessionStore } from '../../../src/testing/store-contract.js';
 import { TestClock } from '../../helpers/server.js';
 
-runSessionStoreContract('MemorySessionStore', async (clock) => ({
-  store: new MemorySessionStore({ maxEntries: 1000, now: clock.now, sweepIntervalMs: 0 }),
-  pass: async (seconds) => clock.advanceSeconds(seconds),
-}));
+testSessionStore('MemorySessionStore', (clock) => new MemorySessionStore({ maxEntries: 1000, now: clock.now, sweepIntervalMs: 0 }));
 
 const record = (version = 1) => ({ data: { a: 1 }, permanent: false, version, createdAt: 1764000000 });
 
