@@ -32,7 +32,8 @@
  * | SESSION_MEMO                 | true           | false: the plain signer, sealer and codec alone, without the memos of src/fast/ (for benchmarks) |
  * | LIMIT_NEW_SESSIONS           | 100            | new server-side sessions per minute per client address (429 past it); 0: no limit |
  * | SESSION_FILE_DIR             | .scratchpad-sessions | directory of the filesystem store     |
- * | SESSION_REDIS_URL            | redis://127.0.0.1:6379/0 | redis://[[user]:password@]host[:port][/db] |
+ * | SESSION_REDIS_URL            | redis://127.0.0.1:6379/0 | redis://[[user]:password@]host[:port][/db]; rediss:// for TLS |
+ * | SESSION_REDIS_CA_FILE        | (Node's CAs)   | rediss:// only: a PEM file of the CAs to trust instead of Node's store (which includes NODE_EXTRA_CA_CERTS) |
  * | SESSION_COOKIE_PARTITIONED   | false          | true or false (true needs Secure)           |
  * | SESSION_ABSOLUTE_LIFETIME    | 7776000 (90 d) | seconds from login, however often refreshed |
  * | TLS_CERT_FILE, TLS_KEY_FILE  | (none)         | PEM files: serve HTTPS; SECURE then defaults to true |
@@ -58,7 +59,8 @@
  *
  * Spec: none; Flask's configuration handling docs for the names and defaults.
  *
- * Not here: reading files other than the development key, and command-line flags.
+ * Not here: command-line flags; what a Redis URL may be (redis/redis-url.ts, which also reads
+ * SESSION_REDIS_CA_FILE).
  *
  * Read next: server.ts, which turns a Config into a running server.
  */
@@ -71,6 +73,7 @@ import { InvalidCookieError, serializeSetCookie, type SameSite } from './http/co
 import { DEFAULT_FORM_LIMITS, type FormLimits } from './http/form.js';
 import { SERVER_LIMITS, type ServerLimits } from './http/serve.js';
 import type { SessionCookieSettings } from './session/session.js';
+import { parseRedisUrl, RedisCaFileError, RedisUrlError } from './redis/redis-url.js';
 import type { RedisSettings, StoreSettings } from './session/backend.js';
 
 export interface Config {
@@ -328,35 +331,20 @@ function readFormat(env: Environment, type: string): 'native' | 'flask' {
   return format;
 }
 
-/** redis://[[username]:password@]host[:port][/db], read with the WHATWG URL parser. */
+/**
+ * SESSION_REDIS_URL, and SESSION_REDIS_CA_FILE for rediss://, read by redis/redis-url.ts (the CA
+ * file now, at start: a missing file is a setting to fix, not an outage to discover later).
+ */
 function readRedisUrl(env: Environment): RedisSettings {
   const text = readString(env, 'SESSION_REDIS_URL', DEFAULT_REDIS_URL);
-  const accepted = 'a URL like redis://127.0.0.1:6379/0 or redis://:password@host:6379/1';
-  let url: URL;
+  const caFile = readString(env, 'SESSION_REDIS_CA_FILE', '');
   try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError('SESSION_REDIS_URL', accepted, redactPassword(text));
+    return parseRedisUrl(text, caFile === '' ? {} : { caFile });
+  } catch (error) {
+    if (error instanceof RedisUrlError) throw new ConfigError('SESSION_REDIS_URL', error.accepted, error.url);
+    if (error instanceof RedisCaFileError) throw new ConfigError('SESSION_REDIS_CA_FILE', error.accepted, error.file);
+    throw error;
   }
-  const db = url.pathname === '' || url.pathname === '/' ? '0' : url.pathname.slice(1);
-  if (url.protocol !== 'redis:' || url.hostname === '' || !/^[0-9]{1,5}$/.test(db) || url.search !== '' || url.hash !== '') {
-    throw new ConfigError('SESSION_REDIS_URL', accepted, redactPassword(text));
-  }
-  const username = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
-  return Object.freeze({
-    // The URL parser keeps IPv6 brackets; node:net wants the bare address.
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: url.port === '' ? 6379 : Number(url.port),
-    db: Number(db),
-    ...(password === '' ? {} : { password }),
-    ...(username === '' ? {} : { username }),
-  });
-}
-
-/** A URL for an error message, without its password: error output ends up in logs. */
-function redactPassword(text: string): string {
-  return text.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 function readSecretKeys(

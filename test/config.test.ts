@@ -242,6 +242,8 @@ const redisUrlCases: readonly { url: string; want: Record<string, unknown> }[] =
   { url: 'redis://localhost', want: { host: 'localhost', port: 6379, db: 0 } },
   { url: 'redis://:secret@127.0.0.1:7000', want: { host: '127.0.0.1', port: 7000, db: 0, password: 'secret' } },
   { url: 'redis://[::1]:6379/3', want: { host: '::1', port: 6379, db: 3 } },
+  // rediss: TLS, verified against Node's CA store when SESSION_REDIS_CA_FILE is unset.
+  { url: 'rediss://default:secret@cache.example.com:6380/1', want: { host: 'cache.example.com', port: 6380, db: 1, username: 'default', password: 'secret', tls: {} } },
 ];
 
 for (const { url, want } of redisUrlCases) {
@@ -258,6 +260,9 @@ const badStoreCases: readonly { env: Record<string, string>; variable: string; m
   { env: { SESSION_REDIS_URL: 'not a url' }, variable: 'SESSION_REDIS_URL', message: /got "not a url"/ },
   { env: { SESSION_REDIS_URL: 'redis://host/db' }, variable: 'SESSION_REDIS_URL', message: /URL like/ },
   { env: { SESSION_REDIS_URL: 'redis://host/0?x=1' }, variable: 'SESSION_REDIS_URL', message: /URL like/ },
+  { env: { SESSION_REDIS_URL: 'rediss://host/0?ssl_cert_reqs=none' }, variable: 'SESSION_REDIS_URL', message: /rediss:\/\/.*no \?query/ },
+  { env: { SESSION_REDIS_URL: 'redis+tls://host' }, variable: 'SESSION_REDIS_URL', message: /scheme must be redis: or rediss:/ },
+  { env: { SESSION_REDIS_URL: 'redis://user@host' }, variable: 'SESSION_REDIS_URL', message: /a user name needs a password/ },
 ];
 
 for (const { env, variable, message } of badStoreCases) {
@@ -275,6 +280,30 @@ test('loadConfig() never prints the Redis password in an error', () => {
     (error: unknown) => error instanceof ConfigError && !error.message.includes('hunter2') && error.message.includes('user:***@'),
   );
 });
+
+test('loadConfig() reads SESSION_REDIS_CA_FILE at start: the CAs a rediss:// connection trusts', () => {
+  const { cert } = makeCertificate();
+  const store = loadConfig({ SECRET_KEY: STRONG, SESSION_REDIS_URL: 'rediss://localhost:6380', SESSION_REDIS_CA_FILE: cert }, freshDir()).store;
+  assert.deepEqual(store.redis, { host: 'localhost', port: 6380, db: 0, tls: { ca: readFileSync(cert) } });
+  // Empty is unset, as for every variable: Node's CA store.
+  assert.deepEqual(loadConfig({ SECRET_KEY: STRONG, SESSION_REDIS_URL: 'rediss://localhost', SESSION_REDIS_CA_FILE: '' }, freshDir()).store.redis.tls, {});
+});
+
+const redisCaCases: readonly { name: string; env: () => Record<string, string>; accepted: RegExp }[] = [
+  { name: 'a file that does not exist', env: () => ({ SESSION_REDIS_URL: 'rediss://localhost', SESSION_REDIS_CA_FILE: '/nonexistent/ca.pem' }), accepted: /a readable PEM file of the CA certificates to trust \(ENOENT.*, got "\/nonexistent\/ca\.pem"$/ },
+  { name: 'a private key instead of a certificate', env: () => ({ SESSION_REDIS_URL: 'rediss://localhost', SESSION_REDIS_CA_FILE: makeCertificate().key }), accepted: /a PEM file of CA certificates \(-----BEGIN CERTIFICATE----- blocks\), and this one holds none/ },
+  { name: 'a CA with a redis:// URL, which has no TLS', env: () => ({ SESSION_REDIS_URL: 'redis://localhost', SESSION_REDIS_CA_FILE: makeCertificate().cert }), accepted: /unset unless the Redis URL starts with rediss:\/\// },
+  { name: 'a CA with the default URL, which is redis://', env: () => ({ SESSION_REDIS_CA_FILE: makeCertificate().cert }), accepted: /unset unless the Redis URL starts with rediss:\/\// },
+];
+
+for (const { name, env, accepted } of redisCaCases) {
+  test(`loadConfig() stops on SESSION_REDIS_CA_FILE: ${name}`, () => {
+    assert.throws(
+      () => loadConfig({ SECRET_KEY: STRONG, ...env() }, freshDir()),
+      (error: unknown) => error instanceof ConfigError && error.variable === 'SESSION_REDIS_CA_FILE' && error.message.startsWith('SESSION_REDIS_CA_FILE must be ') && accepted.test(error.message),
+    );
+  });
+}
 
 test('loadConfig() accepts a __Host- cookie name with Secure, Path=/ and no Domain', () => {
   const config = loadConfig({ SECRET_KEY: STRONG, SESSION_COOKIE_NAME: '__Host-session', SESSION_COOKIE_SECURE: 'true' }, freshDir());

@@ -1,5 +1,5 @@
 /**
- * A small Redis client on `node:net`: one connection, pipelined commands, reconnection with backoff.
+ * A small Redis client on `node:net` or `node:tls`: one connection, pipelined commands, reconnection with backoff.
  *
  * What: `RedisClient.command(['GET', key])` sends a command and resolves with the reply.
  * Commands are written as soon as they are issued, without waiting for earlier replies
@@ -15,6 +15,16 @@
  * - every one of those errors says why (ECONNREFUSED, a connect timeout, WRONGPASS…): a fail-fast
  *   error quotes the last attempt's failure, or a wrong password would hide behind "try later";
  * - when Redis is back, the next attempt succeeds and everything works again, with no restart.
+ *
+ * TLS (`tls` set, `rediss://` in a URL): a managed Redis, and any Redis across a network you do not
+ * own, must be reached over TLS, or the password in AUTH and every session crosses the wire
+ * readable by anyone on the path. The certificate is always verified, and so is the host name
+ * (never `rejectUnauthorized: false`: that would hand the password to whoever answers first).
+ * The CA is Node's default store, which includes NODE_EXTRA_CA_CERTS, unless one is given. The
+ * connect timeout covers the handshake. A TLS failure (an unknown CA, another host's certificate,
+ * a port that does not speak TLS) is `RedisUnavailableError` naming TLS and Node's reason, like
+ * any other failed connect; a client configured for TLS never falls back to plaintext.
+ *
  * Once one reply is missing or unreadable, the order that matches replies to commands can no longer
  * be trusted, so the connection is closed, as if Redis had gone away, when a command gets no reply
  * within `commandTimeoutMs`, or when the bytes are not RESP or answer no command. Nothing thrown
@@ -26,13 +36,18 @@
  * rest (ERR wrong number of arguments, WRONGTYPE…) are `RedisReplyError`.
  *
  * Spec: RESP2 (resp.ts); AUTH and SELECT (https://redis.io/docs/latest/commands/auth/, /select/);
- * error replies and their codes (https://redis.io/docs/latest/develop/reference/errors/).
+ * error replies and their codes (https://redis.io/docs/latest/develop/reference/errors/); Redis
+ * over TLS (https://redis.io/docs/latest/operate/oss_and_stack/management/security/encryption/);
+ * `tls.connect` and its certificate and host name checks (https://nodejs.org/api/tls.html#tlsconnectoptions-callback,
+ * RFC 9525); SNI carries host names only, never an IP address (RFC 6066 §3); NODE_EXTRA_CA_CERTS
+ * (https://nodejs.org/api/cli.html#node_extra_ca_certsfile).
  *
- * Not here: TLS, Sentinel, Cluster, pub/sub, RESP3.
+ * Not here: URLs (redis-url.ts), client certificates, Sentinel, Cluster, pub/sub, RESP3.
  *
  * Read next: ../session/stores/redis.ts, the session store built on this client.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { encodeCommand, RespDecoder, RespError, RespProtocolError, type RespValue } from './resp.js';
 
 export interface RedisClientOptions {
@@ -44,8 +59,24 @@ export interface RedisClientOptions {
   readonly password?: string;
   readonly connectTimeoutMs?: number;
   readonly commandTimeoutMs?: number;
+  /** Absent or null: plaintext. An object, even `{}`: TLS, with the certificate and host name verified. */
+  readonly tls?: RedisTlsOptions | null;
   /** Receives one line when the connection is lost or comes back. */
   readonly log?: (message: string) => void;
+}
+
+export interface RedisTlsOptions {
+  /**
+   * The CA certificates (PEM) to trust, instead of Node's default store. Absent: the default
+   * store, which is Mozilla's CAs plus the file in NODE_EXTRA_CA_CERTS, if that was set when
+   * Node started; given: these alone, NODE_EXTRA_CA_CERTS included out.
+   */
+  readonly ca?: Buffer | string;
+  /**
+   * The name sent in SNI and checked against the certificate. Absent: the host, or, when the host
+   * is an IP address, no SNI and the address checked against the certificate's IP entries.
+   */
+  readonly servername?: string;
 }
 
 /**
@@ -111,11 +142,13 @@ const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 2_000;
 
 export class RedisClient {
-  readonly #options: Required<Omit<RedisClientOptions, 'username' | 'password' | 'log'>> & RedisClientOptions;
+  readonly #options: Required<Omit<RedisClientOptions, 'username' | 'password' | 'log' | 'tls'>> & RedisClientOptions;
   #socket: Socket | null = null;
   #connecting: Promise<Socket> | null = null;
   /** Per connection, the commands sent and not yet answered, oldest first. */
   readonly #waiting = new WeakMap<Socket, Waiting[]>();
+  /** The connections that have delivered at least one reply. */
+  readonly #answered = new WeakSet<Socket>();
   #backoffMs = FIRST_BACKOFF_MS;
   #nextAttemptAt = 0;
   /**
@@ -129,9 +162,11 @@ export class RedisClient {
     this.#options = { db: 0, connectTimeoutMs: 1_000, commandTimeoutMs: 2_000, ...options };
   }
 
-  /** Where this client connects, for messages. */
+  /** Where this client connects, for messages: `host:port`, or `rediss://host:port` over TLS. */
   get address(): string {
-    return `${this.#options.host}:${this.#options.port}`;
+    const { host, port, tls } = this.#options;
+    const address = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+    return tls === undefined || tls === null ? address : `rediss://${address}`;
   }
 
   /** Sends one command. Rejects with RedisUnavailableError or RedisReplyError. */
@@ -172,28 +207,47 @@ export class RedisClient {
   }
 
   async #open(): Promise<Socket> {
-    const socket = connect({ host: this.#options.host, port: this.#options.port, noDelay: true });
+    // The one place the transport is chosen, from the options alone: a failed TLS handshake is a
+    // failed connect like any other, never a reason to try plaintext.
+    const tls = this.#options.tls ?? null;
+    const socket = tls === null ? connect({ host: this.#options.host, port: this.#options.port, noDelay: true }) : this.#openTls(tls);
     const decoder = new RespDecoder();
     this.#waiting.set(socket, []);
     socket.on('data', (chunk: Buffer) => this.#receive(socket, decoder, chunk));
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new RedisUnavailableError(`connect timed out after ${this.#options.connectTimeoutMs} ms`)), this.#options.connectTimeoutMs);
-        socket.once('connect', () => {
+        // Over TLS, 'connect' is only TCP: the connection is ready at 'secureConnect', after the
+        // handshake and the certificate checks, and the timeout runs until then.
+        let tcpConnected = false;
+        const timer = setTimeout(() => {
+          reject(
+            new RedisUnavailableError(
+              tcpConnected
+                ? `TLS: no handshake within ${this.#options.connectTimeoutMs} ms (does this port speak TLS? A plaintext Redis does not answer a TLS hello)`
+                : `connect timed out after ${this.#options.connectTimeoutMs} ms`,
+            ),
+          );
+        }, this.#options.connectTimeoutMs);
+        socket.once(tls === null ? 'connect' : 'secureConnect', () => {
           clearTimeout(timer);
           resolve();
         });
+        socket.once('connect', () => {
+          tcpConnected = true;
+        });
         socket.once('error', (error) => {
           clearTimeout(timer);
-          reject(new RedisUnavailableError(error.message));
+          reject(new RedisUnavailableError(tls !== null && tcpConnected ? tlsFailure(error) : error.message));
         });
       });
-      // 'close' follows every 'error' and does the cleaning up; the error only says why.
-      let reason = 'Redis closed the connection';
+      // 'close' follows every 'error' and does the cleaning up; the error only says why. Errors
+      // this client raises itself (timeouts, protocol errors) are RedisUnavailableError; any
+      // other came from the network or the server.
+      let reason: string | null = null;
       socket.on('error', (error) => {
-        reason = error.message;
+        reason = error instanceof RedisUnavailableError ? error.message : this.#droppedBefore(socket, error.message);
       });
-      socket.on('close', () => this.#lost(socket, reason));
+      socket.on('close', () => this.#lost(socket, reason ?? this.#droppedBefore(socket, 'Redis closed the connection')));
       // The handshake rides the same pipeline: AUTH, then SELECT, before any other command.
       const { username, password, db } = this.#options;
       if (password !== undefined) await this.#handshake(socket, username === undefined ? ['AUTH', password] : ['AUTH', username, password]);
@@ -214,6 +268,36 @@ export class RedisClient {
     this.#backoffMs = FIRST_BACKOFF_MS;
     this.#socket = socket;
     return socket;
+  }
+
+  /**
+   * Starts a TLS connection. The certificate must chain to a trusted CA and name the host: both
+   * checks are Node's defaults, and `rejectUnauthorized` is set anyway, because
+   * NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment would otherwise turn them off.
+   */
+  #openTls(tls: RedisTlsOptions): Socket {
+    const { host, port } = this.#options;
+    // RFC 6066 §3: SNI names hosts, never IP addresses. Without a servername, Node checks an IP
+    // host against the certificate's IP entries.
+    const servername = tls.servername ?? (isIP(host) === 0 ? host : undefined);
+    const socket = connectTls({
+      host,
+      port,
+      rejectUnauthorized: true,
+      ...(servername === undefined ? {} : { servername }),
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    });
+    return socket.setNoDelay(true);
+  }
+
+  /**
+   * Why a connection ended from the other side. A TLS port reached with redis:// resets the
+   * connection without a word, which looks like any other reset; one that never answered anything
+   * says so, and what to try.
+   */
+  #droppedBefore(socket: Socket, why: string): string {
+    if ((this.#options.tls ?? null) !== null || this.#answered.has(socket) || this.#closed) return why;
+    return `${why}; nothing was ever answered on this connection: if that port expects TLS, use rediss://`;
   }
 
   async #handshake(socket: Socket, args: readonly (string | number)[]): Promise<void> {
@@ -247,6 +331,7 @@ export class RedisClient {
   #answer(socket: Socket, value: RespValue): void {
     const waiting = this.#waiting.get(socket)!.shift();
     if (waiting === undefined) throw new RespProtocolError('a reply arrived that no command was waiting for');
+    this.#answered.add(socket);
     clearTimeout(waiting.timer);
     if (value instanceof RespError) waiting.reject(replyError(waiting.command, value));
     else waiting.resolve(value);
@@ -265,4 +350,15 @@ export class RedisClient {
       reject(new RedisUnavailableError(`connection to ${this.address} lost before the reply (${reason})`));
     }
   }
+}
+
+/**
+ * A failed TLS handshake, in a few words: "TLS: " and Node's reason, then its code, which is what
+ * to search for. OpenSSL's own errors (a port that does not speak TLS) carry the short reason apart
+ * from their long message.
+ */
+function tlsFailure(error: Error): string {
+  const { code, reason } = error as Error & { code?: unknown; reason?: unknown };
+  const text = typeof reason === 'string' && 'library' in error ? reason : error.message;
+  return typeof code === 'string' && !text.includes(code) ? `TLS: ${text} (${code})` : `TLS: ${text}`;
 }

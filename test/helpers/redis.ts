@@ -1,4 +1,5 @@
-// Starts a real redis-server on a free loopback port in a temporary directory, for tests.
+// Starts a real redis-server on a free loopback port in a temporary directory, for tests; with
+// `tls`, it listens for TLS only (its plaintext port is off), with that certificate.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -7,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface RedisServer {
+  /** The port it listens on: the TLS port when started with `tls`. */
   readonly port: number;
+  /** redis://127.0.0.1:port/0, or rediss:// with `tls`. */
   readonly url: string;
   /** Kills the server (SIGKILL: a crash, not a shutdown). */
   kill(): Promise<void>;
@@ -24,11 +27,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
+export interface RedisStartOptions {
+  readonly password?: string;
+  /**
+   * A certificate and its key (PEM files, as makeCertificate() makes): listen for TLS only. The
+   * certificate is also the CA redis would check client certificates against, but it asks for none.
+   */
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+export async function startRedis(options: RedisStartOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const directory = mkdtempSync(join(tmpdir(), 'scratchpad-redis-'));
   let child: ChildProcess | null = null;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', directory, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+  const listen =
+    options.tls === undefined
+      ? ['--port', String(port)]
+      : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.cert, '--tls-auth-clients', 'no'];
+  const args = [...listen, '--bind', '127.0.0.1', '--dir', directory, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
   if (options.password !== undefined) args.push('--requirepass', options.password);
 
   async function launch(): Promise<void> {
@@ -57,5 +73,6 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
 
   await launch();
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
-  return { port, url: `redis://${auth}127.0.0.1:${port}/0`, kill, restart: launch, stop: kill };
+  const scheme = options.tls === undefined ? 'redis' : 'rediss';
+  return { port, url: `${scheme}://${auth}127.0.0.1:${port}/0`, kill, restart: launch, stop: kill };
 }
