@@ -6,7 +6,10 @@
  *
  * Why: one file that answers "what can I use?" without reading the rest. The demo imports only
  * from here, like any other user of the library, so a gap in this list shows up as a demo that
- * does not compile.
+ * does not compile. An application starts with `createSessions()` (session/sessions.ts) and needs
+ * little else; the pieces under it stay public for code that wants to assemble its own. The store
+ * contract's test suite is a second entry point, `scratchpad/testing` (testing/store-contract.ts),
+ * so that importing the library never loads `node:test`.
  *
  * Spec: none.
  *
@@ -27,8 +30,9 @@ export {
   type SetCookie,
 } from './http/cookie.js';
 export { HttpError } from './http/http-error.js';
-export { DEFAULT_FORM_LIMITS, FormFields, parseUrlencoded, readFormBody, type FormLimits } from './http/form.js';
-export { htmlReply, localRedirectTarget, redirectReply, withHeader, withHeaders, type HeaderValue, type Reply } from './http/reply.js';
+export { DEFAULT_FORM_LIMITS, FormFields, parseUrlencoded, readBodyWithLimit, readFormBody, type FormLimits } from './http/form.js';
+export { DEFAULT_JSON_LIMITS, nestingDepth, readJsonBody, type JsonLimits, type ParsedJson } from './http/json-body.js';
+export { htmlReply, jsonReply, localRedirectTarget, redirectReply, withHeader, withHeaders, type HeaderValue, type Reply } from './http/reply.js';
 export { requestOrigin, type RequestOrigin } from './http/origin.js';
 export { clientAddress, clientKey } from './http/client-address.js';
 export { RateLimiter, type RateLimitOptions } from './http/rate-limit.js';
@@ -38,11 +42,14 @@ export {
   closeGracefully,
   createHttpServer,
   escapeForLog,
+  requestListener,
   SERVER_LIMITS,
   writeReply,
   type Application,
+  type ListenerOptions,
   type ServeOptions,
   type ServerLimits,
+  type WriteOptions,
 } from './http/serve.js';
 export {
   BadSignature,
@@ -61,6 +68,7 @@ export {
 } from './signing/signer.js';
 export { Sealer, type SealerOptions } from './signing/sealer.js';
 export {
+  isSessionInspector,
   Session,
   SessionTooLargeError,
   NO_COOKIE,
@@ -69,6 +77,7 @@ export {
   type LoadedSession,
   type SessionCookieSettings,
   type SessionInspection,
+  type SessionInspector,
   type SessionInterface,
 } from './session/session.js';
 export { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session/session-cookie.js';
@@ -80,7 +89,7 @@ export {
   type SessionCookieCodec,
 } from './session/cookie-session.js';
 export { FlaskCookieCodec, pythonJson, type FlaskCodecOptions } from './session/flask-codec.js';
-export { CSRF_FIELD, CsrfProtection, type CsrfOptions, type IssuedToken } from './session/csrf.js';
+export { checkSameOrigin, CSRF_FIELD, CsrfProtection, type CsrfOptions, type IssuedToken } from './session/csrf.js';
 export {
   decodeRecord,
   encodeRecord,
@@ -106,6 +115,20 @@ export {
   type SessionType,
   type StoreSettings,
 } from './session/backend.js';
+export {
+  createSessions,
+  defaultErrorReply,
+  MIN_SECRET_KEY_BYTES,
+  SESSION_DEFAULTS,
+  Sessions,
+  SessionsOptionError,
+  type HandleOptions,
+  type ListenOptions,
+  type SessionContext,
+  type SessionHandler,
+  type SessionsOptions,
+} from './session/sessions.js';
+export { parseRedisUrl, RedisUrlError } from './redis/redis-url.js';
 export { ConfigError, DEFAULT_LIFETIME_SECONDS, DEVELOPMENT_KEY_FILE, loadConfig, type Config } from './config.js';
 export { BoundedMap } from './fast/bounded-map.js';
 export { MemoizedSigner, type MemoizedSignerOptions } from './fast/memoized-signer.js';

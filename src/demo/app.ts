@@ -32,37 +32,27 @@
  */
 import type { IncomingMessage } from 'node:http';
 import {
-  clientAddress,
-  clientKey,
-  CSRF_FIELD,
+  createSessions,
   cspSourceHash,
-  DEFAULT_FORM_LIMITS,
-  HttpError,
-  localRedirectTarget,
-  Router,
-  htmlReply,
-  readFormBody,
-  redirectReply,
-  requestOrigin,
-  requestPath,
-  securityHeaders,
-  withHeaders,
-  CsrfProtection,
   encodeRecord,
-  openSessionBackend,
+  HttpError,
+  htmlReply,
+  localRedirectTarget,
   readCookie,
+  redirectReply,
+  requestPath,
+  Router,
+  securityHeaders,
   ServerSessionInterface,
   SessionTooLargeError,
   type Application,
   type Config,
-  type SessionStore,
   type FormLimits,
   type LoadedSession,
   type Reply,
-  type RequestOrigin,
   type Session,
-  type SessionCookieSettings,
-  type SessionInterface,
+  type SessionContext,
+  type Sessions,
 } from '../index.js';
 import { cookieKind, readCookieParts } from './cookie-parts.js';
 import { PAGE_STYLE } from './html.js';
@@ -82,33 +72,20 @@ import { SourceLibrary } from './source.js';
  */
 export const USERNAME_MAX_CHARACTERS = 3000;
 
-/** What every handler gets. */
-interface RequestContext {
+/** What every route gets: the request, its session, and the library's context for it. */
+interface RouteContext {
   readonly request: IncomingMessage;
   readonly session: Session;
-  readonly loaded: LoadedSession;
-  /** Whether the request came over HTTPS, and our origin as the browser sees it. */
-  readonly origin: RequestOrigin;
+  readonly context: SessionContext;
 }
 
 export interface DemoOptions {
-  /** Where sessions live: cookie or server-side, the routes below do not know (session/backend.ts). */
-  readonly sessions: SessionInterface;
-  /** The session cookie's settings, which the inspector explains. */
-  readonly cookie: SessionCookieSettings;
-  /** Tokens for the forms that post (POST /login, POST /logout, POST /lab). */
-  readonly csrf: CsrfProtection;
-  /** TRUST_PROXY: believe X-Forwarded-Proto about whether the client used HTTPS. */
-  readonly trustProxy?: boolean;
-  readonly formLimits?: FormLimits;
+  /** Sessions as any application gets them (session/sessions.ts): cookie or server-side, the routes below do not know. */
+  readonly sessions: Sessions;
   /** Scratchpad's own sources, for /source and the pages' links into it; `null` leaves both out. */
   readonly source?: SourceLibrary | null;
-  /** SESSION_COOKIE_FORMAT, so that the inspector reads the cookie as it was written. Default `native`. */
-  readonly format?: 'native' | 'flask';
   /** The secret keys, current first: the cookie lab checks cookies with them. Without them there is no /lab. */
   readonly secrets?: readonly string[];
-  /** The store of server-side sessions, so that the inspector shows a record as the store keeps it. */
-  readonly store?: SessionStore | null;
   /** Milliseconds since the epoch: the clock of the sessions, which the inspector and the lab must share. */
   readonly now?: () => number;
   /**
@@ -120,19 +97,17 @@ export interface DemoOptions {
 }
 
 export function createDemoApp(options: DemoOptions): Application {
-  const { sessions, cookie, csrf } = options;
-  const formLimits = options.formLimits ?? DEFAULT_FORM_LIMITS;
-  const trustProxy = options.trustProxy ?? false;
+  const { sessions } = options;
+  const { cookie, format, store } = sessions;
   // Every page may use exactly one inline style block, the one pages.ts writes, and no script.
   const headers = securityHeaders([cspSourceHash(PAGE_STYLE)]);
   const library = options.source ?? null;
-  const format = options.format ?? 'native';
-  const store = options.store ?? null;
   const now = options.now ?? Date.now;
   // Found once, at start: a link whose code has moved away stops the server here (SourceLinkError).
-  const links = library === null ? null : sourceLinks(library, sessions);
+  const serverSide = sessions.sessionInterface instanceof ServerSessionInterface;
+  const links = library === null ? null : sourceLinks(library, serverSide);
   // The lab's links are found the same way, but a lost one only loses its link.
-  const labLinks = library === null ? null : findLabLinks(library, sessions instanceof ServerSessionInterface);
+  const labLinks = library === null ? null : findLabLinks(library, serverSide);
   const keepPages = options.keepPages !== false;
   const renderIndex = keepPages ? keepIndexPages(indexPage) : indexPage;
   const lab = options.secrets === undefined ? null : new CookieLab({ cookie, secrets: options.secrets, now });
@@ -147,7 +122,8 @@ export function createDemoApp(options: DemoOptions): Application {
    * is, `<script>…</script>` would run in the browser of whoever sees the page (cross-site
    * scripting). pages.ts escapes every value it did not write itself, as Flask's `escape()` does.
    */
-  async function index({ request, session, loaded, origin }: RequestContext): Promise<Reply> {
+  async function index({ request, session, context }: RouteContext): Promise<Reply> {
+    const { loaded } = context;
     const username = session.get('username');
     const loggedIn = typeof username === 'string';
     // A visitor who sent no session cookie gets a page with nothing of the request in it: the same
@@ -157,9 +133,8 @@ export function createDemoApp(options: DemoOptions): Application {
       return htmlReply(200, anonymousIndex);
     }
     // The log-out button is a form, so it carries a CSRF token like the login form.
-    const issued = loggedIn ? csrf.issue(request.headers.cookie, origin.secure) : null;
-    const page = renderIndex(loggedIn ? username : null, await inspectorView(request, loaded, session), issued?.token ?? '');
-    return issued === null ? htmlReply(200, page) : withToken(htmlReply(200, page), issued.setCookie);
+    const token = loggedIn ? context.csrfToken() : '';
+    return htmlReply(200, renderIndex(loggedIn ? username : null, await inspectorView(request, loaded, session), token));
   }
 
   /** What the inspector on the index page shows about this request's session. */
@@ -196,17 +171,19 @@ export function createDemoApp(options: DemoOptions): Application {
    * GET /lab — the cookie lab: this browser's session cookie (or an example) as an editable form,
    * checked step by step. Like the login form, it carries a CSRF token, and holds this browser's own.
    */
-  async function showLab({ request, loaded, origin }: RequestContext, lab: CookieLab): Promise<Reply> {
-    const issued = csrf.issue(request.headers.cookie, origin.secure);
-    return withToken(htmlReply(200, await renderLab(lab, request, loaded, issued.token, null)), issued.setCookie);
+  async function showLab({ request, context }: RouteContext, lab: CookieLab): Promise<Reply> {
+    // The lab only reads the session: committing would re-send a permanent session's cookie, and
+    // the lab promises to leave the learner's session as it is.
+    context.leaveCookieAsIs();
+    return htmlReply(200, await renderLab(lab, request, context.loaded, context.csrfToken(), null));
   }
 
   /** POST /lab — check the cookie the learner edited. A form post like any other: CSRF-checked first. */
-  async function checkInLab({ request, loaded, origin }: RequestContext, lab: CookieLab): Promise<Reply> {
-    const form = await readFormBody(request, formLimits);
-    csrf.check(request, form, origin.origin);
-    const posted = readLabForm(form, cookie.lifetimeSeconds);
-    return withToken(htmlReply(200, await renderLab(lab, request, loaded, form.get(CSRF_FIELD) ?? '', posted)), null);
+  async function checkInLab({ request, context }: RouteContext, lab: CookieLab): Promise<Reply> {
+    context.leaveCookieAsIs();
+    // A form post like any other: context.form() refuses it (403) without this browser's CSRF token.
+    const posted = readLabForm(await context.form(), cookie.lifetimeSeconds);
+    return htmlReply(200, await renderLab(lab, request, context.loaded, context.csrfToken(), posted));
   }
 
   async function renderLab(lab: CookieLab, request: IncomingMessage, loaded: LoadedSession, csrfToken: string, posted: LabForm | null): Promise<string> {
@@ -227,10 +204,9 @@ export function createDemoApp(options: DemoOptions): Application {
   }
 
   /** GET /login — the form, with its CSRF token. It does not touch the session. */
-  function showLogin({ request, origin }: RequestContext): Reply {
-    const issued = csrf.issue(request.headers.cookie, origin.secure);
+  function showLogin({ request, context }: RouteContext): Reply {
     const next = new URL(request.url ?? '/', 'http://localhost').searchParams.get('next');
-    return withToken(htmlReply(200, loginPage({ csrfToken: issued.token, next: localRedirectTarget(next), source: links })), issued.setCookie);
+    return htmlReply(200, loginPage({ csrfToken: context.csrfToken(), next: localRedirectTarget(next), source: links }));
   }
 
   /**
@@ -240,10 +216,9 @@ export function createDemoApp(options: DemoOptions): Application {
    * request, so reloading (or going back) sends the form again. A 303 tells the browser to GET the
    * index instead: a reload then repeats a harmless GET. The cookie rides on the redirect itself.
    */
-  async function login({ request, session, origin }: RequestContext): Promise<Reply> {
-    const form = await readFormBody(request, formLimits);
+  async function login({ session, context }: RouteContext): Promise<Reply> {
     // Before anything changes: a post from another site, or without its token, is refused (403).
-    csrf.check(request, form, origin.origin);
+    const form = await context.form();
     const username = (form.get('username') ?? '').trim();
     // An unticked checkbox is simply absent from the form; a ticked one sends "on".
     const remember = form.get('remember') === 'on';
@@ -256,8 +231,8 @@ export function createDemoApp(options: DemoOptions): Application {
           ? `A username can have at most ${USERNAME_MAX_CHARACTERS} characters.`
           : null;
     if (problem !== null) {
-      const page = loginPage({ message: problem, username, remember, next, csrfToken: form.get(CSRF_FIELD) ?? '', source: links });
-      return withToken(htmlReply(422, page), null);
+      const page = loginPage({ message: problem, username, remember, next, csrfToken: context.csrfToken(), source: links });
+      return htmlReply(422, page);
     }
     session.set('username', username);
     session.permanent = remember;
@@ -272,13 +247,13 @@ export function createDemoApp(options: DemoOptions): Application {
    * GET is kept because Flask's example has it, and it shows why real applications do not: a GET
    * cannot carry a CSRF token, so any page on any site can log the visitor out with `<img src>`.
    */
-  async function logout({ request, session, origin }: RequestContext): Promise<Reply> {
-    if (request.method === 'POST') csrf.check(request, await readFormBody(request, formLimits), origin.origin);
+  async function logout({ request, session, context }: RouteContext): Promise<Reply> {
+    if (request.method === 'POST') await context.form();
     session.delete('username');
     return redirectReply('/');
   }
 
-  const router = new Router<RequestContext>()
+  const router = new Router<RouteContext>()
     .get('/', index)
     .get('/login', showLogin)
     .post('/login', login)
@@ -295,65 +270,25 @@ export function createDemoApp(options: DemoOptions): Application {
     router.get('/source', () => htmlReply(200, readingOrder));
     for (const module of library.modules) router.get(`/source/${module}`, () => htmlReply(200, sourcePage(module, library.page(module))));
   }
-  const errorReply = (error: unknown): Reply => errorReplyFor(error, library);
-
-  return async function application(request: IncomingMessage): Promise<Reply> {
-    // 1. Open. A bad cookie is an empty session; only a store that is down fails here (503).
-    const origin = requestOrigin(request, trustProxy);
-    let loaded: LoadedSession;
-    try {
-      loaded = await sessions.open(request.headers.cookie, origin.secure, clientKey(clientAddress(request, trustProxy)));
-    } catch (error) {
-      return withHeaders(errorReply(error), headers);
-    }
-    // 2. Dispatch, and 3. turn expected failures into pages.
-    const path = requestPath(request.url);
-    let reply: Reply;
-    try {
-      reply = await router.dispatch(request.method ?? 'GET', path, { request, session: loaded.session, loaded, origin });
-    } catch (error) {
-      reply = errorReply(error);
-    }
-    // 4. Commit. A session too large for a cookie (413) or a store that is down (503) becomes an
-    //    error page without Set-Cookie, so the browser keeps the cookie it had. The lab only reads
-    //    the session: committing would re-send a permanent session's cookie, and the lab promises
-    //    to leave the learner's session as it is.
-    if (path !== '/lab') {
-      try {
-        reply = await sessions.commit(loaded, reply);
-      } catch (error) {
-        reply = errorReply(error);
-      }
-    }
-    reply = withHeaders(reply, headers);
-    const rejection = loaded.incoming.rejection;
-    return rejection === null ? reply : { ...reply, logNote: `session cookie rejected: ${rejection}` };
-  };
-}
-
-/**
- * A page that holds this browser's CSRF token: with the token's cookie if it is new (`setCookie`), and never
- * kept by a shared cache. The token is this browser's alone; a proxy that kept the page and handed
- * it to the next visitor would hand them someone else's token (`Vary: Cookie` says the page
- * depends on the cookie, `no-store` that no cache may keep it at all).
- */
-function withToken(reply: Reply, setCookie: string | null): Reply {
-  const headers: Record<string, string> = { 'Cache-Control': 'no-store', Vary: 'Cookie' };
-  if (setCookie !== null) headers['Set-Cookie'] = setCookie;
-  return withHeaders(reply, headers);
+  // The library's own request path (session/sessions.ts): open, route, error pages, commit.
+  return sessions.handle((request, session, context) => router.dispatch(request.method ?? 'GET', requestPath(request.url), { request, session, context }), {
+    errorReply: (error) => errorReplyFor(error, library),
+    headers,
+  });
 }
 
 /** The demo as server.ts runs it, built from a configuration. */
 export interface ConfiguredDemo {
   readonly application: Application;
-  /** The server-side store, or null for cookie sessions. */
-  readonly store: SessionStore | null;
+  /** The sessions it serves, as createSessions() made them. */
+  readonly sessions: Sessions;
   close(): Promise<void>;
 }
 
 /**
- * Wires the demo from a `Config`: the session backend SESSION_TYPE names, CSRF tokens signed with
- * the same secret keys (under their own salt), and the application.
+ * Wires the demo from a `Config`: the sessions SESSION_TYPE names, made by the same
+ * `createSessions()` any application calls (CSRF tokens signed with the same secret keys, under
+ * their own salt), and the application.
  *
  * The secret key — Flask: `app.secret_key = b'...'  # Keep this really secret!` Ours comes from
  * SECRET_KEY (config.ts), never from the code: anyone who has read the code, or the repository it
@@ -368,31 +303,35 @@ export async function createDemoFromConfig(
 ): Promise<ConfiguredDemo> {
   const secrets = [config.secretKey, ...config.secretKeyFallbacks];
   const clock = options.now === undefined ? {} : { now: options.now };
-  const backend = await openSessionBackend({ cookie: config.cookie, store: config.store, secrets, ...clock, ...(options.log === undefined ? {} : { log: options.log }) });
-  const csrf = new CsrfProtection({
-    secrets,
-    sessionCookieName: config.cookie.name,
-    path: config.cookie.path,
-    secure: config.cookie.secure,
-    maxAgeSeconds: config.cookie.lifetimeSeconds,
-    newSigner: backend.newSigner,
-    ...clock,
-  });
-  const application = createDemoApp({
-    sessions: backend.sessions,
+  const { store } = config;
+  const sessions = await createSessions({
+    secretKey: secrets,
+    // config.ts has already refused a short key in production, and warned about one elsewhere.
+    allowShortSecretKey: true,
+    store: store.type,
+    redis: store.redis,
     cookie: config.cookie,
-    csrf,
+    encrypt: store.encrypt,
+    format: store.format,
+    idleLifetimeSeconds: store.idleLifetimeSeconds,
+    memoryMax: store.memoryMax,
+    fileDirectory: store.fileDirectory,
+    newSessionsPerMinute: store.newSessionsPerMinute,
+    memo: store.memo ?? true,
     trustProxy: config.trustProxy,
     formLimits: options.formLimits ?? config.limits.form,
+    ...clock,
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  const application = createDemoApp({
+    sessions,
     // The sources beside this build (the package ships src/); without them, no /source pages.
     source: options.source === undefined ? SourceLibrary.load() : options.source,
-    format: config.store.format,
     secrets,
-    store: backend.store,
     ...clock,
     ...(options.keepPages === undefined ? {} : { keepPages: options.keepPages }),
   });
-  return { application, store: backend.store, close: () => backend.close() };
+  return { application, sessions, close: () => sessions.close() };
 }
 
 /**
@@ -406,8 +345,7 @@ function errorReplyFor(error: unknown, library: SourceLibrary | null): Reply {
 }
 
 /** The lines the demo's pages point at, found by their code (see SourceLinks in pages.ts). */
-function sourceLinks(library: SourceLibrary, sessions: SessionInterface): SourceLinks {
-  const serverSide = sessions instanceof ServerSessionInterface;
+function sourceLinks(library: SourceLibrary, serverSide: boolean): SourceLinks {
   return {
     setCookie: library.link('http/cookie.ts', 'export function serializeSetCookie('),
     volatileOrPermanent: library.link('session/session-cookie.ts', 'maxAge: permanent ?'),

@@ -17,7 +17,8 @@
  * Not here: `multipart/form-data` (file uploads; our form has none), and bodies in any other
  * content coding such as gzip (refused with 415 like any other type we do not read).
  *
- * Read next: http-error.ts, the errors this module throws, then reply.ts and router.ts.
+ * Read next: json-body.ts, the same for JSON; then http-error.ts, the errors both throw, reply.ts
+ * and router.ts.
  */
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
@@ -204,9 +205,6 @@ export async function readFormBody(request: IncomingMessage, limits: FormLimits 
   const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
   if (!hasBody) return new FormFields();
   checkFormContentType(request);
-  // A declared length over the limit is refused before a single body byte is read.
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limits.maxBodyBytes) throw bodyTooLarge(limits.maxBodyBytes);
   const body = await readBodyWithLimit(request, limits.maxBodyBytes);
   return parseUrlencoded(body, limits);
 }
@@ -228,17 +226,20 @@ function checkFormContentType(request: IncomingMessage): void {
   }
 }
 
-function bodyTooLarge(maxBodyBytes: number): HttpError {
+function bodyTooLarge(maxBodyBytes: number, what = 'form body'): HttpError {
   // `Connection: close`: we stop reading, so the rest of the body must not be taken for the next
   // request on this connection. Node closes the socket once this response is sent.
-  return new HttpError(413, `form body is larger than ${maxBodyBytes} bytes; send less`, { Connection: 'close' });
+  return new HttpError(413, `${what} is larger than ${maxBodyBytes} bytes; send less`, { Connection: 'close' });
 }
 
 /**
- * Buffers a body chunk by chunk and gives up the moment it passes `maxBytes`: a client sending
- * a gigabyte costs us at most `maxBytes` plus one chunk of memory, not a gigabyte.
+ * Buffers a body chunk by chunk and gives up the moment it passes `maxBytes` (413, naming `what`):
+ * a client sending a gigabyte costs us at most `maxBytes` plus one chunk of memory, not a gigabyte.
+ * A declared `Content-Length` over the limit is refused before a byte is read. Also used by
+ * json-body.ts.
  */
-function readBodyWithLimit(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export function readBodyWithLimit(request: IncomingMessage, maxBytes: number, what = 'form body'): Promise<Buffer> {
+  if (Number(request.headers['content-length'] ?? 0) > maxBytes) return Promise.reject(bodyTooLarge(maxBytes, what));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -251,7 +252,7 @@ function readBodyWithLimit(request: IncomingMessage, maxBytes: number): Promise<
     };
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
-      if (received > maxBytes) stop(bodyTooLarge(maxBytes));
+      if (received > maxBytes) stop(bodyTooLarge(maxBytes, what));
       else chunks.push(chunk);
     };
     const onEnd = (): void => stop(null);

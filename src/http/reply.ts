@@ -36,6 +36,16 @@ export function htmlReply(status: number, html: string, headers?: Readonly<Recor
 }
 
 /**
+ * A JSON reply. `JSON.stringify` escapes nothing for HTML, so the type must say JSON: with
+ * `nosniff` (security-headers.ts) a browser then never renders it as a page.
+ */
+export function jsonReply(status: number, value: unknown, headers?: Readonly<Record<string, HeaderValue>>): Reply {
+  const contentType = 'application/json; charset=utf-8';
+  const body = JSON.stringify(value);
+  return { status, headers: headers === undefined ? { 'content-type': contentType } : { 'content-type': contentType, ...lowerCaseKeys(headers) }, body };
+}
+
+/**
  * A redirect. 303 by default: after a POST, "See Other" tells the browser to GET the new
  * location, so reloading the page it lands on does not post the form a second time.
  */

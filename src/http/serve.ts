@@ -39,11 +39,7 @@ import type { Reply } from './reply.js';
 /** An application: one request in, one reply out. It may throw only for bugs. */
 export type Application = (request: IncomingMessage) => Promise<Reply>;
 
-export interface ServeOptions {
-  /** Receives one line per request, or `null` to log nothing. */
-  readonly accessLog: ((line: string) => void) | null;
-  /** Receives unexpected errors (bugs), with stack. */
-  readonly errorLog: (message: string) => void;
+export interface ServeOptions extends Omit<ListenerOptions, 'closeConnection'> {
   /** Overrides for SERVER_LIMITS; tests shorten the timeouts instead of waiting 30 s. */
   readonly limits?: Partial<ServerLimits>;
   /** A PEM certificate and key: serve HTTPS (node:https) instead of HTTP. */
@@ -91,9 +87,8 @@ export function createHttpServer(application: Application, options: ServeOptions
     requestTimeout: limits.requestTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
   };
-  const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    handleRequest(server, application, options, request, response).catch((error: unknown) => lastResort(options, request, response, error));
-  };
+  // A server that has stopped listening is shutting down: each reply then asks the client not to reuse its connection.
+  const handler = requestListener(application, { ...options, closeConnection: () => !server.listening });
   // An https.Server is an http.Server that speaks TLS first; everything below applies to both.
   // A TLS client gets as long to finish its handshake as any client gets to send its headers: Node's
   // own default is 120 s, in which an idle socket holds one of MAX_CONNECTIONS for nothing.
@@ -131,13 +126,29 @@ function limitConnectionsPerClient(server: Server, limit: number): void {
 
 const INTERNAL_ERROR: Reply = Object.freeze({ status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Internal Server Error\n' });
 
-async function handleRequest(
-  server: Server,
-  application: Application,
-  options: ServeOptions,
-  request: IncomingMessage,
-  response: ServerResponse,
-): Promise<void> {
+/** What `requestListener()` needs: the two logs, and whether to close each connection after its reply. */
+export interface ListenerOptions {
+  /** Receives one line per request, or `null` to log nothing. */
+  readonly accessLog: ((line: string) => void) | null;
+  /** Receives unexpected errors (bugs), with stack. */
+  readonly errorLog: (message: string) => void;
+  /** Asked once per reply: `true` adds `Connection: close` (the server is shutting down). */
+  readonly closeConnection?: () => boolean;
+}
+
+/**
+ * The `(request, response)` function that `node:http` calls for every request: runs the
+ * application, writes its reply, logs it, and catches every failure (see the header). It is what
+ * `createHttpServer()` serves, and what session/sessions.ts's `listener()` hands to an app's own
+ * `http.createServer()`: both serve a request the same way.
+ */
+export function requestListener(application: Application, options: ListenerOptions): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    handleRequest(application, options, request, response).catch((error: unknown) => lastResort(options, request, response, error));
+  };
+}
+
+async function handleRequest(application: Application, options: ListenerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const started = performance.now();
   let reply: Reply;
   try {
@@ -148,11 +159,9 @@ async function handleRequest(
     logError(options, request, error);
     reply = INTERNAL_ERROR;
   }
-  // A server that has stopped listening is shutting down: ask the client not to reuse this connection.
-  const omitBody = request.method === 'HEAD';
-  const closeConnection = !server.listening;
+  const write = { omitBody: request.method === 'HEAD', closeConnection: options.closeConnection?.() ?? false };
   try {
-    writeReply(response, reply, omitBody, closeConnection);
+    writeReply(response, reply, write);
   } catch (error) {
     // Node refused the reply (ERR_INVALID_CHAR: a header value it cannot send). Nothing has gone
     // out yet, but the headers it took before the bad one are set: clear them, so that no
@@ -160,7 +169,7 @@ async function handleRequest(
     logError(options, request, error);
     for (const name of response.getHeaderNames()) response.removeHeader(name);
     reply = INTERNAL_ERROR;
-    writeReply(response, reply, omitBody, closeConnection);
+    writeReply(response, reply, write);
   }
   if (options.accessLog !== null) {
     const milliseconds = (performance.now() - started).toFixed(1);
@@ -173,7 +182,7 @@ async function handleRequest(
  * The net under everything: a failure while failing (the error log itself threw, say). Logged if
  * possible, answered with a 500 if nothing was sent yet, the connection closed otherwise.
  */
-function lastResort(options: ServeOptions, request: IncomingMessage, response: ServerResponse, error: unknown): void {
+function lastResort(options: ListenerOptions, request: IncomingMessage, response: ServerResponse, error: unknown): void {
   try {
     logError(options, request, error);
   } catch {
@@ -182,7 +191,7 @@ function lastResort(options: ServeOptions, request: IncomingMessage, response: S
   try {
     if (!response.headersSent && !response.destroyed) {
       for (const name of response.getHeaderNames()) response.removeHeader(name);
-      writeReply(response, INTERNAL_ERROR, request.method === 'HEAD', true);
+      writeReply(response, INTERNAL_ERROR, { omitBody: request.method === 'HEAD', closeConnection: true });
     } else {
       response.destroy();
     }
@@ -192,7 +201,7 @@ function lastResort(options: ServeOptions, request: IncomingMessage, response: S
 }
 
 /** One error, for the error log: the request and the message escaped, the stack's frames as they are. */
-function logError(options: ServeOptions, request: IncomingMessage, error: unknown): void {
+function logError(options: ListenerOptions, request: IncomingMessage, error: unknown): void {
   const what = escapeForLog(`${request.method} ${request.url}`);
   if (!(error instanceof Error)) return options.errorLog(`${what}: ${escapeForLog(String(error))}`);
   // The message may quote what the client sent; the frames are ours, one per line.
@@ -216,11 +225,20 @@ export function escapeForLog(text: string): string {
   });
 }
 
+/** How `writeReply()` sends a reply. */
+export interface WriteOptions {
+  /** Send the headers only: the answer to a HEAD request (RFC 9110 §9.3.2). Default `false`. */
+  readonly omitBody?: boolean;
+  /** Add `Connection: close`, so the client does not reuse the connection. Default `false`. */
+  readonly closeConnection?: boolean;
+}
+
 /**
  * Writes a reply once. `Content-Length` is always set from the body, so a HEAD answer
  * announces the same length as the GET it stands for, while sending no body.
  */
-export function writeReply(response: ServerResponse, reply: Reply, omitBody: boolean, closeConnection: boolean): void {
+export function writeReply(response: ServerResponse, reply: Reply, options: WriteOptions = {}): void {
+  const { omitBody = false, closeConnection = false } = options;
   // The client may have gone (the body reader gave up on a cut-off upload): nobody to answer.
   if (response.destroyed || response.headersSent) return;
   // One object handed to writeHead(), rather than a setHeader() call per header: Node then builds

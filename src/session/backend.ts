@@ -27,9 +27,7 @@
  *
  * Not here: the stores (stores/), the configuration (../config.ts).
  *
- * Read next: the demo: ../demo/annotate.ts and ../demo/source.ts (the source view its pages link
- * into), ../demo/pages.ts, then ../demo/app.ts, where three routes use a session without knowing
- * where it lives.
+ * Read next: sessions.ts, which puts Flask's defaults and the request's four steps around this.
  */
 import { MemoizedCookieCodec } from '../fast/memoized-cookie-codec.js';
 import { MemoizedSealer } from '../fast/memoized-sealer.js';
@@ -37,11 +35,11 @@ import { MemoizedSigner } from '../fast/memoized-signer.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { Sealer } from '../signing/sealer.js';
 import { Signer, type SignerOptions } from '../signing/signer.js';
-import { RedisClient } from '../redis/client.js';
+import { RedisClient, type RedisClientOptions } from '../redis/client.js';
 import { CookieSessionInterface, NativeCookieCodec } from './cookie-session.js';
 import { FlaskCookieCodec } from './flask-codec.js';
 import { ServerSessionInterface } from './server-session.js';
-import type { SessionCookieSettings, SessionInterface } from './session.js';
+import type { SessionCookieSettings, SessionInspector, SessionInterface } from './session.js';
 import type { SessionStore } from './store.js';
 import { FileSessionStore } from './stores/filesystem.js';
 import { MemorySessionStore } from './stores/memory.js';
@@ -49,13 +47,8 @@ import { RedisSessionStore } from './stores/redis.js';
 
 export type SessionType = 'cookie' | 'memory' | 'filesystem' | 'redis';
 
-export interface RedisSettings {
-  readonly host: string;
-  readonly port: number;
-  readonly db: number;
-  readonly username?: string;
-  readonly password?: string;
-}
+/** Where the Redis store connects, and how: ../redis/client.ts's options, less the log (the backend's own). */
+export type RedisSettings = Omit<RedisClientOptions, 'log'>;
 
 /** The store settings of the configuration (see ../config.ts for the variables and defaults). */
 export interface StoreSettings {
@@ -85,10 +78,13 @@ export interface BackendOptions {
   readonly now?: () => number;
   /** Start-up notes and store events (Redis lost and back). */
   readonly log?: (message: string) => void;
+  /** A store of your own (store.ts's contract): server-side sessions in it, whatever `store.type` says. */
+  readonly customStore?: SessionStore | null;
 }
 
 export interface SessionBackend {
-  readonly sessions: SessionInterface;
+  /** Both of Scratchpad's session interfaces can also describe their sessions (`inspect()`). */
+  readonly sessions: SessionInterface & SessionInspector;
   /** The store behind server-side sessions; `null` for cookie sessions. */
   readonly store: SessionStore | null;
   /**
@@ -108,7 +104,7 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
   const memo = options.store.memo ?? true;
   const newSigner = (signerOptions: SignerOptions): Signer => (memo ? new MemoizedSigner(signerOptions) : new Signer(signerOptions));
   const signer = newSigner({ secrets: options.secrets, salt: SESSION_SALT, now });
-  if (options.store.type === 'cookie') {
+  if (options.store.type === 'cookie' && !options.customStore) {
     if (options.store.format === 'flask') {
       log('sessions: Flask-compatible cookies (SESSION_COOKIE_FORMAT=flask); Flask cookies carry no login time, so SESSION_ABSOLUTE_LIFETIME is not enforced');
       const codec = new FlaskCookieCodec({ secrets: options.secrets, now });
@@ -120,7 +116,7 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
     return { sessions: new CookieSessionInterface(options.cookie, codec, now), store: null, newSigner, close: async () => {} };
   }
   if (options.store.encrypt) log('sessions: SESSION_COOKIE_ENCRYPT has no effect here: the cookie holds only a random id, and the data stays on the server');
-  const store = await openStore(options.store, now, log);
+  const store = options.customStore ?? (await openStore(options.store, now, log));
   const perMinute = options.store.newSessionsPerMinute;
   const newSessionLimit = perMinute > 0 ? new RateLimiter({ perMinute, now }) : null;
   const sessions = new ServerSessionInterface({ settings: options.cookie, idleLifetimeSeconds: options.store.idleLifetimeSeconds, store, signer, now, newSessionLimit });

@@ -36,6 +36,7 @@ import {
   type LoadedSession,
   type SessionCookieSettings,
   type SessionInspection,
+  type SessionInspector,
   type SessionInterface,
 } from './session.js';
 import { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session-cookie.js';
@@ -90,7 +91,7 @@ export class NativeCookieCodec implements SessionCookieCodec {
   }
 }
 
-export class CookieSessionInterface implements SessionInterface {
+export class CookieSessionInterface implements SessionInterface, SessionInspector {
   readonly #settings: SessionCookieSettings;
   readonly #codec: SessionCookieCodec;
   readonly #now: () => number;

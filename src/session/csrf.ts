@@ -111,16 +111,7 @@ export class CsrfProtection {
    * cookie. Cheap header checks first; the token last.
    */
   check(request: IncomingMessage, form: FormFields, ownOrigin: string | null): void {
-    // 1. Fetch Metadata: modern browsers say where a request comes from, and scripts cannot lie.
-    const site = request.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      throw new HttpError(403, `cross-site form posts are refused (Sec-Fetch-Site: ${site})`);
-    }
-    // 2. Origin: sent by browsers on every POST; it must be ours.
-    const origin = request.headers.origin;
-    if (origin !== undefined && (origin === 'null' || origin.toLowerCase() !== ownOrigin)) {
-      throw new HttpError(403, `form posts from another origin are refused (Origin: ${origin})`);
-    }
+    checkSameOrigin(request, ownOrigin);
     // 3. The token: the field must match the signed cookie.
     const expected = this.#tokenFromCookie(request.headers.cookie);
     if (expected === null) {
@@ -149,5 +140,24 @@ export class CsrfProtection {
       if (error instanceof SignatureError) return null;
       throw error;
     }
+  }
+}
+
+/**
+ * Steps 1 and 2 of `check()`, alone: throws `HttpError` 403 when the browser says the request came
+ * from another site. Enough by itself for a JSON API that also insists on `application/json`
+ * (../http/json-body.ts): another site cannot send that type at all without our permission, so
+ * no token is needed, only proof that a same-site page did not lie about where it is.
+ */
+export function checkSameOrigin(request: IncomingMessage, ownOrigin: string | null): void {
+  // 1. Fetch Metadata: modern browsers say where a request comes from, and scripts cannot lie.
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new HttpError(403, `cross-site requests that change a session are refused (Sec-Fetch-Site: ${site})`);
+  }
+  // 2. Origin: sent by browsers on every POST; it must be ours.
+  const origin = request.headers.origin;
+  if (origin !== undefined && (origin === 'null' || origin.toLowerCase() !== ownOrigin)) {
+    throw new HttpError(403, `requests from another origin are refused (Origin: ${origin})`);
   }
 }

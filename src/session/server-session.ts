@@ -53,6 +53,7 @@ import {
   type LoadedSession,
   type SessionCookieSettings,
   type SessionInspection,
+  type SessionInspector,
   type SessionInterface,
 } from './session.js';
 import { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session-cookie.js';
@@ -92,7 +93,7 @@ interface StoredState {
 const MAX_WRITE_ATTEMPTS = 20;
 const ID_BYTES = 32;
 
-export class ServerSessionInterface implements SessionInterface {
+export class ServerSessionInterface implements SessionInterface, SessionInspector {
   readonly #settings: SessionCookieSettings;
   readonly #idleLifetimeSeconds: number;
   readonly #store: SessionStore;

@@ -266,7 +266,8 @@ export interface LoadedSession {
 
 /**
  * The two steps of every session backend, named after Flask's `SessionInterface`
- * (`open_session`, `save_session`). Between them the handler runs.
+ * (`open_session`, `save_session`). Between them the handler runs. A backend implements these two
+ * and nothing else; `SessionInspector` below is an optional extra.
  */
 export interface SessionInterface {
   /**
@@ -277,11 +278,23 @@ export interface SessionInterface {
   open(cookieHeader: string | undefined, secureRequest?: boolean, client?: string | null): Promise<LoadedSession>;
   /**
    * Returns `reply` plus the headers the session needs (`Set-Cookie`, `Vary`, `Cache-Control`).
-   * Throws `SessionTooLargeError` rather than send a cookie the browser would drop.
+   * Throws `SessionTooLargeError` (413) rather than send a cookie the browser would drop, and
+   * `SessionStoreUnavailableError` (503) when a store cannot save; sessions.ts turns both into pages.
    */
   commit(loaded: LoadedSession, reply: Reply): Promise<Reply>;
-  /** What the demo's inspector shows about where and how this session is kept. */
+}
+
+/**
+ * Optional: a backend that can say where and how it keeps a session, for a page that explains it
+ * (the demo's inspector). Both of Scratchpad's backends implement it; a backend of your own need not.
+ */
+export interface SessionInspector {
   inspect(loaded: LoadedSession): SessionInspection;
+}
+
+/** Whether `sessions` can describe its sessions (implements `SessionInspector`). */
+export function isSessionInspector(sessions: SessionInterface): sessions is SessionInterface & SessionInspector {
+  return typeof (sessions as Partial<SessionInspector>).inspect === 'function';
 }
 
 export interface SessionInspection {

@@ -47,7 +47,7 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
   return {
     url: `${config.tls === null ? 'http' : 'https'}://127.0.0.1:${port}`,
     config,
-    store: demo.store,
+    store: demo.sessions.store,
     accessLog,
     errorLog,
     close: async () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { DEFAULT_FORM_LIMITS, FormFields, parseUrlencoded, readFormBody, type FormLimits } from '../../src/http/form.js';
 import { HttpError } from '../../src/http/http-error.js';
+import { fakeRequest } from '../helpers/fake-request.js';
 
 function fields(form: FormFields): [string, string[]][] {
   return form.names().map((name) => [name, [...form.getAll(name)]]);
@@ -88,18 +87,6 @@ test('FormFields.getAll() returns a copy that cannot change the form', () => {
 test('DEFAULT_FORM_LIMITS are frozen', () => {
   assert.equal(Object.isFrozen(DEFAULT_FORM_LIMITS), true);
 });
-
-/** A stand-in for IncomingMessage: a stream with headers. The e2e tests use the real thing. */
-function fakeRequest(headers: Record<string, string>, chunks: (string | Buffer)[], end = true): IncomingMessage {
-  const stream = new PassThrough();
-  Object.assign(stream, { headers });
-  setImmediate(() => {
-    for (const chunk of chunks) stream.write(chunk);
-    if (end) stream.end();
-    else stream.destroy();
-  });
-  return stream as unknown as IncomingMessage;
-}
 
 const FORM = 'application/x-www-form-urlencoded';
 

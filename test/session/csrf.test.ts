@@ -70,7 +70,7 @@ const refused: readonly { name: string; headers: (cookie: string) => Record<stri
   { name: 'the token with padding', headers: (cookie) => ({ cookie }), body: (token) => `${CSRF_FIELD}=${encodeURIComponent(`${token}=`)}`, message: /does not match/ },
   { name: 'the token with a space inside', headers: (cookie) => ({ cookie }), body: (token) => `${CSRF_FIELD}=${token.slice(0, 10)}+${token.slice(10)}`, message: /does not match/ },
   { name: 'the token with the unused bits of its last character set', headers: (cookie) => ({ cookie }), body: (token) => `${CSRF_FIELD}=${sameBytesOtherSpelling(token)}`, message: /does not match/ },
-  { name: 'a cross-site post (Sec-Fetch-Site)', headers: (cookie) => ({ cookie, 'sec-fetch-site': 'cross-site' }), body: (token) => `${CSRF_FIELD}=${token}`, message: /cross-site form posts are refused/ },
+  { name: 'a cross-site post (Sec-Fetch-Site)', headers: (cookie) => ({ cookie, 'sec-fetch-site': 'cross-site' }), body: (token) => `${CSRF_FIELD}=${token}`, message: /cross-site requests that change a session are refused/ },
   { name: 'a same-site post from a sibling subdomain', headers: (cookie) => ({ cookie, 'sec-fetch-site': 'same-site' }), body: (token) => `${CSRF_FIELD}=${token}`, message: /Sec-Fetch-Site: same-site/ },
   { name: 'another Origin', headers: (cookie) => ({ cookie, origin: 'https://evil.example' }), body: (token) => `${CSRF_FIELD}=${token}`, message: /another origin are refused \(Origin: https:\/\/evil\.example\)/ },
   { name: 'Origin: null (a sandboxed or file: page)', headers: (cookie) => ({ cookie, origin: 'null' }), body: (token) => `${CSRF_FIELD}=${token}`, message: /Origin: null/ },
