@@ -52,8 +52,10 @@ const app = sessions.listener(
     }
 
     const remove = /^\/cart\/items\/([A-Za-z0-9-]{1,32})$/.exec(path);
-    // No check needed: a browser sends another site's DELETE only after asking us (CORS), and we never agree.
     if (method === 'DELETE' && remove !== null) {
+      // A browser sends another site's DELETE only after asking us (CORS), and we never agree; this
+      // refuses it outright anyway (403), as form() and json() do for the requests they read.
+      context.requireSameOrigin();
       if (!items.some((each) => each.sku === remove[1])) throw new HttpError(404, `${remove[1]} is not in the cart`);
       const cart = items.filter((each) => each.sku !== remove[1]);
       session.set('cart', cart);

@@ -304,19 +304,20 @@ export async function createDemoFromConfig(
   const secrets = [config.secretKey, ...config.secretKeyFallbacks];
   const clock = options.now === undefined ? {} : { now: options.now };
   const { store } = config;
+  // Only the settings of this SESSION_TYPE: createSessions() refuses the ones that would do nothing.
+  const serverSide = store.type !== 'cookie';
+  if (serverSide && store.encrypt) options.log?.('sessions: SESSION_COOKIE_ENCRYPT has no effect here: the cookie holds only a random id, and the data stays on the server');
   const sessions = await createSessions({
     secretKey: secrets,
     // config.ts has already refused a short key in production, and warned about one elsewhere.
     allowShortSecretKey: true,
     store: store.type,
-    redis: store.redis,
     cookie: config.cookie,
-    encrypt: store.encrypt,
     format: store.format,
-    idleLifetimeSeconds: store.idleLifetimeSeconds,
-    memoryMax: store.memoryMax,
-    fileDirectory: store.fileDirectory,
-    newSessionsPerMinute: store.newSessionsPerMinute,
+    ...(serverSide ? { idleLifetimeSeconds: store.idleLifetimeSeconds, newSessionsPerMinute: store.newSessionsPerMinute } : { encrypt: store.encrypt }),
+    ...(store.type === 'memory' ? { memoryMax: store.memoryMax } : {}),
+    ...(store.type === 'filesystem' ? { fileDirectory: store.fileDirectory } : {}),
+    ...(store.type === 'redis' ? { redis: store.redis } : {}),
     memo: store.memo ?? true,
     trustProxy: config.trustProxy,
     formLimits: options.formLimits ?? config.limits.form,

@@ -44,7 +44,9 @@ export async function readJsonBody(request: IncomingMessage, limits: JsonLimits 
   const contentType = request.headers['content-type'] ?? '';
   // RFC 9110 §8.3: case-insensitive, maybe with parameters. JSON is UTF-8 (RFC 8259 §8.1).
   const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/json') throw new HttpError(415, `send JSON as application/json, not ${JSON.stringify(contentType)}`);
+  if (mediaType !== 'application/json') {
+    throw new HttpError(415, contentType === '' ? 'send JSON with Content-Type: application/json; this request has no Content-Type' : `send JSON as application/json, not ${JSON.stringify(contentType)}`);
+  }
   const encoding = request.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
     throw new HttpError(415, `send JSON without a content encoding, not ${JSON.stringify(encoding)}`);

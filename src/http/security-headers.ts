@@ -30,7 +30,8 @@ export function cspSourceHash(text: string): string {
 export function securityHeaders(styleSources: readonly string[]): Readonly<Record<string, string>> {
   const policy = [
     "default-src 'none'", // nothing loads unless listed below: no script, no plugin, no font
-    `style-src ${styleSources.join(' ')}`,
+    // No inline style at all: 'none', since an empty source list is not valid CSP.
+    `style-src ${styleSources.length === 0 ? "'none'" : styleSources.join(' ')}`,
     "form-action 'self'", // a form, even injected, can only post back to us
     "frame-ancestors 'none'",
     "base-uri 'none'", // an injected <base> cannot redirect relative links

@@ -168,6 +168,8 @@ async function handleRequest(application: Application, options: ListenerOptions,
     // Set-Cookie of the refused reply rides on the 500.
     logError(options, request, error);
     for (const name of response.getHeaderNames()) response.removeHeader(name);
+    // And the reason phrase the refused writeHead() set ("See Other"), or the 500 would carry it.
+    response.statusMessage = '';
     reply = INTERNAL_ERROR;
     writeReply(response, reply, write);
   }
@@ -191,6 +193,7 @@ function lastResort(options: ListenerOptions, request: IncomingMessage, response
   try {
     if (!response.headersSent && !response.destroyed) {
       for (const name of response.getHeaderNames()) response.removeHeader(name);
+      response.statusMessage = '';
       writeReply(response, INTERNAL_ERROR, { omitBody: request.method === 'HEAD', closeConnection: true });
     } else {
       response.destroy();

@@ -178,7 +178,9 @@ export class RedisClient {
   /** Closes the connection; later commands fail. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#socket?.end();
+    // destroy(), not end(): end() waits for Redis to close its side, and a Redis that has stopped
+    // answering (frozen, or cut off by the network) never does, which kept the process from exiting.
+    this.#socket?.destroy();
     this.#socket = null;
   }
 
@@ -360,5 +362,16 @@ export class RedisClient {
 function tlsFailure(error: Error): string {
   const { code, reason } = error as Error & { code?: unknown; reason?: unknown };
   const text = typeof reason === 'string' && 'library' in error ? reason : error.message;
-  return typeof code === 'string' && !text.includes(code) ? `TLS: ${text} (${code})` : `TLS: ${text}`;
+  const failure = typeof code === 'string' && !text.includes(code) ? `TLS: ${text} (${code})` : `TLS: ${text}`;
+  return typeof code === 'string' && UNTRUSTED_CERTIFICATE_CODES.has(code) ? `${failure}; ${TRUST_HINT}` : failure;
 }
+
+/** Node's codes for "no CA we trust signed this certificate": the usual case of a private CA. */
+const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+const TRUST_HINT = "if Redis's certificate comes from a private CA, trust that CA: SESSION_REDIS_CA_FILE (createSessions' redisCaFile) or NODE_EXTRA_CA_CERTS";

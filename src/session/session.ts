@@ -323,7 +323,7 @@ export class SessionTooLargeError extends HttpError {
     super(
       413,
       `the session would be a ${bytes}-byte cookie, and browsers silently drop cookies over ${limit} bytes, so it was not saved; ` +
-        'your previous session is unchanged. To keep larger sessions, store them on the server: set SESSION_TYPE to memory, filesystem or redis',
+        'your previous session is unchanged. To keep larger sessions, store them on the server: SESSION_TYPE=memory, filesystem or redis (createSessions({ store }) in an application)',
     );
   }
 }

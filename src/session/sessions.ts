@@ -49,7 +49,7 @@ import { DEFAULT_JSON_LIMITS, readJsonBody, type JsonLimits, type ParsedJson } f
 import { requestOrigin, type RequestOrigin } from '../http/origin.js';
 import { htmlReply, jsonReply, withHeaders, type HeaderValue, type Reply } from '../http/reply.js';
 import { escapeForLog, requestListener, type Application } from '../http/serve.js';
-import { parseRedisUrl, RedisCaFileError, RedisUrlError } from '../redis/redis-url.js';
+import { parseRedisUrl, RedisCaFileError, RedisUrlError, redactPassword } from '../redis/redis-url.js';
 import { openSessionBackend, type RedisSettings, type SessionBackend, type SessionType, type StoreSettings } from './backend.js';
 import { checkSameOrigin, CsrfProtection } from './csrf.js';
 import type { LoadedSession, Session, SessionCookieSettings, SessionInspection, SessionInspector, SessionInterface } from './session.js';
@@ -100,7 +100,7 @@ export interface SessionsOptions {
   readonly memo?: boolean;
   /** Milliseconds since the epoch; tests pass a clock they control. */
   readonly now?: () => number;
-  /** Start-up notes and store events (Redis lost and back). Default: none. */
+  /** Start-up notes and store events (Redis lost and back). Default: standard error, one line each. */
   readonly log?: (message: string) => void;
 }
 
@@ -150,6 +150,12 @@ export interface SessionContext {
    * site cannot send without our permission; with CSRF on, a request another site made is refused (403).
    */
   json(): Promise<ParsedJson>;
+  /**
+   * Refuses (403) a request whose `Origin` or `Sec-Fetch-Site` says another site made it: for a
+   * request that changes the session without a body to check (DELETE, a POST with no fields).
+   * `form()` and `json()` do it themselves. Nothing to do with CSRF off.
+   */
+  requireSameOrigin(): void;
   /** The token to put in a form's hidden `csrf_token` field. Its cookie rides on this reply. */
   csrfToken(): string;
   /** Leave the session cookie as it came: this reply only looks at the session. */
@@ -161,8 +167,16 @@ export type SessionHandler = (request: IncomingMessage, session: Session, contex
 
 /** How `handle()` and `listener()` finish every reply. */
 export interface HandleOptions {
-  /** How an expected failure (HttpError: 403, 413, 503…) is shown. Default: a short page, or JSON when the client asked for JSON. */
+  /**
+   * How an expected failure (HttpError: 403, 413, 503…) is shown. Default: a short page, or JSON
+   * when the client asked for JSON; for a 5xx only a generic sentence (see defaultErrorReply).
+   */
   readonly errorReply?: (error: HttpError, request: IncomingMessage) => Reply;
+  /**
+   * Receives why the server answered 5xx without a bug (a store that is down, and its reason), which
+   * the default error page keeps from the visitor. The access log's line carries it too.
+   */
+  readonly serverErrorLog?: (message: string) => void;
   /** Headers for every reply, error pages included (security headers, say). */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -171,7 +185,7 @@ export interface HandleOptions {
 export interface ListenOptions extends HandleOptions {
   /** One line per request; default none. */
   readonly accessLog?: ((line: string) => void) | null;
-  /** Unexpected errors (bugs) with their stack; default `console.error`. */
+  /** Unexpected errors (bugs) with their stack, and the causes of 5xx answers; default `console.error`. */
   readonly errorLog?: (message: string) => void;
 }
 
@@ -220,14 +234,21 @@ export class Sessions {
     // Only expected failures become pages; anything else is a bug, and serve.ts makes it a 500.
     const failure = (error: unknown, request: IncomingMessage): Reply => {
       if (!(error instanceof HttpError)) throw error;
-      return withHeaders(errorReply(error, request), { 'Cache-Control': 'no-store' });
+      const reply = withHeaders(errorReply(error, request), { 'Cache-Control': 'no-store' });
+      if (error.status < 500) return reply;
+      // The cause is for the operator: the visitor's page (by default) does not show it.
+      options.serverErrorLog?.(escapeForLog(`${request.method} ${request.url}: ${error.name}: ${error.message}`));
+      return { ...reply, logNote: `${error.name}: ${error.message}` };
     };
     return async (request) => {
       // 1. Open. A bad cookie is an empty session; only a store that is down fails here (503).
       const origin = requestOrigin(request, this.trustProxy);
+      // Only server-side sessions count new sessions per client address (LIMIT_NEW_SESSIONS): a
+      // cookie session has no use for the address, and working it out cost 1–2 % of a request.
+      const client = this.store === null ? null : clientKey(clientAddress(request, this.trustProxy));
       let loaded: LoadedSession;
       try {
-        loaded = await this.sessionInterface.open(request.headers.cookie, origin.secure, clientKey(clientAddress(request, this.trustProxy)));
+        loaded = await this.sessionInterface.open(request.headers.cookie, origin.secure, client);
       } catch (error) {
         return withHeaders(failure(error, request), everyReply);
       }
@@ -236,6 +257,7 @@ export class Sessions {
       let reply: Reply;
       try {
         reply = await handler(request, loaded.session, context);
+        if (typeof reply !== 'object' || reply === null) throw new TypeError(`the handler returned ${reply === null ? 'null' : typeof reply}, not a Reply: return one, such as htmlReply(200, '…')`);
       } catch (error) {
         reply = failure(error, request);
       }
@@ -251,7 +273,9 @@ export class Sessions {
       }
       reply = withHeaders(reply, everyReply);
       const rejection = loaded.incoming.rejection;
-      return rejection === null ? reply : { ...reply, logNote: `session cookie rejected: ${rejection}` };
+      if (rejection === null) return reply;
+      const note = `session cookie rejected: ${rejection}`;
+      return { ...reply, logNote: reply.logNote === undefined ? note : `${reply.logNote}; ${note}` };
     };
   }
 
@@ -261,7 +285,7 @@ export class Sessions {
    */
   listener(handler: SessionHandler, options: ListenOptions = {}): (request: IncomingMessage, response: ServerResponse) => void {
     const errorLog = options.errorLog ?? ((message: string) => console.error(message));
-    return requestListener(this.handle(handler, options), { accessLog: options.accessLog ?? null, errorLog });
+    return requestListener(this.handle(handler, { serverErrorLog: errorLog, ...options }), { accessLog: options.accessLog ?? null, errorLog });
   }
 
   /** Closes the store's connection or timers: call it when the server stops. */
@@ -306,8 +330,12 @@ class RequestContext implements SessionContext {
 
   async #readJson(): Promise<ParsedJson> {
     // Before the body: a request another site made is refused without reading it.
-    if (this.csrf !== null) checkSameOrigin(this.request, this.origin.origin);
+    this.requireSameOrigin();
     return readJsonBody(this.request, this.jsonLimits);
+  }
+
+  requireSameOrigin(): void {
+    if (this.csrf !== null) checkSameOrigin(this.request, this.origin.origin);
   }
 
   csrfToken(): string {
@@ -338,13 +366,17 @@ class RequestContext implements SessionContext {
 
 /**
  * An expected failure as a reply: JSON `{ "error": message }` for a client that asked for JSON
- * (and not for HTML), otherwise a short HTML page. The message is the error's own, escaped.
+ * (and not for HTML), otherwise a short HTML page. A 4xx says what was wrong with the request, in
+ * the error's own words, escaped. A 5xx says only that the server cannot answer now: its cause
+ * ("redis at 10.0.0.5:6379: WRONGPASS…") describes the inside of the system, which is the
+ * operator's business (it goes to the logs, see `serverErrorLog`), not every visitor's.
  */
 export function defaultErrorReply(error: HttpError, request: IncomingMessage): Reply {
   const accept = request.headers.accept ?? '';
   const headers: Record<string, HeaderValue> = { ...error.headers };
-  if (accept.includes('application/json') && !accept.includes('text/html')) return jsonReply(error.status, { error: error.message }, headers);
-  const page = `<!doctype html>\n<meta charset="utf-8">\n<title>${error.status}</title>\n<h1>${error.status}</h1>\n<p>${escapeHtml(error.message)}</p>\n`;
+  const message = error.status < 500 ? error.message : 'the server cannot answer this request right now; try again in a moment';
+  if (accept.includes('application/json') && !accept.includes('text/html')) return jsonReply(error.status, { error: message }, headers);
+  const page = `<!doctype html>\n<meta charset="utf-8">\n<title>${error.status}</title>\n<h1>${error.status}</h1>\n<p>${escapeHtml(message)}</p>\n`;
   return htmlReply(error.status, page, headers);
 }
 
@@ -357,6 +389,7 @@ export async function createSessions(options: SessionsOptions): Promise<Sessions
   const cookie = readCookieSettings(options.cookie ?? {});
   const format = options.format ?? 'native';
   const { type, redis, customStore } = readStore(options);
+  refuseUnusedOptions(options, customStore === null ? type : 'custom');
   if (format === 'flask' && (type !== 'cookie' || options.encrypt === true)) {
     throw new SessionsOptionError('format', "'native' unless the store is 'cookie' and encrypt is false (Flask's cookie is signed, not sealed)", `'flask' with store ${describeStore(options.store)}`);
   }
@@ -372,7 +405,9 @@ export async function createSessions(options: SessionsOptions): Promise<Sessions
     memo: options.memo ?? true,
   };
   const clock = options.now === undefined ? {} : { now: options.now };
-  const backend = await openSessionBackend({ cookie, store, secrets, customStore, ...clock, ...(options.log === undefined ? {} : { log: options.log }) });
+  // Store events (Redis lost, Redis back) are the operator's only sign of an outage: said by default.
+  const log = options.log ?? ((message: string) => console.error(`scratchpad: ${escapeForLog(message)}`));
+  const backend = await openSessionBackend({ cookie, store, secrets, customStore, log, ...clock });
   const csrf =
     options.csrf === false
       ? null
@@ -413,6 +448,25 @@ function readCookieSettings(given: Partial<SessionCookieSettings>): SessionCooki
   return settings;
 }
 
+/**
+ * Refuses an option that does nothing with this store (`encrypt` with Redis, say): silently
+ * ignored, it would leave its author believing something that is not so.
+ */
+function refuseUnusedOptions(options: SessionsOptions, store: SessionType | 'custom'): void {
+  const serverSide = store !== 'cookie';
+  const rules: [keyof SessionsOptions, boolean, string][] = [
+    ['encrypt', !serverSide || options.encrypt !== true, "false unless the store is 'cookie' (a server-side session's cookie holds only an id, and the data never leaves the server)"],
+    ['idleLifetimeSeconds', serverSide, 'unset with cookie sessions (a cookie session has no idle lifetime; cookie.lifetimeSeconds is its limit)'],
+    ['newSessionsPerMinute', serverSide, 'unset with cookie sessions (they cost the server nothing to create)'],
+    ['memoryMax', store === 'memory', "unset unless the store is 'memory'"],
+    ['fileDirectory', store === 'filesystem', "unset unless the store is 'filesystem'"],
+    ['redis', store === 'redis', "unset unless the store is 'redis'"],
+  ];
+  for (const [option, applies, accepted] of rules) {
+    if (!applies && options[option] !== undefined) throw new SessionsOptionError(option, accepted, `it set with store ${describeStore(options.store)}`);
+  }
+}
+
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
 }
@@ -430,7 +484,9 @@ function readStore(options: SessionsOptions): { type: SessionType; redis: RedisS
     return { type: 'memory', redis: parseRedisUrl(LOCAL_REDIS_URL), customStore: given };
   }
   if (typeof given !== 'string') throw new SessionsOptionError('store', STORE_ACCEPTED, typeof given);
-  const url = given.startsWith('redis://') || given.startsWith('rediss://') ? given : given === 'redis' ? LOCAL_REDIS_URL : null;
+  // Anything with "://" in it is meant as a URL: parsed (and refused) as one, so that what an error
+  // quotes of it never shows a password.
+  const url = given.includes('://') ? given : given === 'redis' ? LOCAL_REDIS_URL : null;
   if (url !== null) {
     try {
       return { type: 'redis', redis: options.redis ?? parseRedisUrl(url, caFile), customStore: null };
@@ -441,13 +497,13 @@ function readStore(options: SessionsOptions): { type: SessionType; redis: RedisS
     }
   }
   const type = STORE_TYPES.find((name) => name === given);
-  if (type === undefined) throw new SessionsOptionError('store', STORE_ACCEPTED, JSON.stringify(escapeForLog(given)));
+  if (type === undefined) throw new SessionsOptionError('store', STORE_ACCEPTED, JSON.stringify(escapeForLog(redactPassword(given))));
   if (options.redisCaFile !== undefined) throw new SessionsOptionError('redisCaFile', 'unset unless the store is a rediss:// URL', JSON.stringify(options.redisCaFile));
   return { type, redis: parseRedisUrl(LOCAL_REDIS_URL), customStore: null };
 }
 
 function describeStore(store: SessionsOptions['store']): string {
-  return typeof store === 'string' ? `'${store.replace(/\/\/[^@/]*@/, '//***@')}'` : store === undefined ? "'cookie'" : 'a SessionStore';
+  return typeof store === 'string' ? `'${redactPassword(store)}'` : store === undefined ? "'cookie'" : 'a SessionStore';
 }
 
 function positiveInteger(option: string, value: number | undefined, fallback: number, minimum = 1): number {

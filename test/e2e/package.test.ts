@@ -124,10 +124,10 @@ describe('the tarball of `npm pack`, installed into a new application', { timeou
       ['scratchpad'],
     );
     assert.equal(existsSync(join(app, 'node_modules', 'typescript')), false);
-    for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/testing/store-contract.js', 'dist/testing/store-contract.d.ts', 'dist/server.js', 'src/index.ts', 'src/README.md', 'package.json']) {
+    for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/testing/store-contract.js', 'dist/testing/store-contract.d.ts', 'dist/server.js', 'src/index.ts', 'src/README.md', 'package.json', 'README.md', 'SECURITY.md', 'examples/login.js', 'examples/README.md', 'docs/configuration.md']) {
       assert.ok(existsSync(join(installed, file)), `${file} is in the package`);
     }
-    for (const file of ['test', '.build', 'coverage']) {
+    for (const file of ['test', '.build', 'coverage', 'docs/screenshots']) {
       assert.equal(existsSync(join(installed, file)), false, `${file} stays out of the package`);
     }
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;

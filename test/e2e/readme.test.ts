@@ -28,11 +28,11 @@ test("the README's five lines run as printed and keep a session", async () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const snippet = /## Use it in your app[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(snippet !== undefined, 'the section has a js code block');
-  assert.match(snippet, /\.listen\(8000\);\n$/);
+  assert.match(snippet, /\.listen\(8000, '127\.0\.0\.1'\);\n$/);
   assert.ok(snippet.split('\n').filter((line) => line.trim() !== '').length <= 8, 'a start of a handful of lines');
   // Inside the repository, so that `import 'scratchpad'` finds this package by its own name.
   const file = join(root, '.build', `readme-snippet-${process.pid}.mjs`);
-  writeFileSync(file, snippet.replace('.listen(8000)', '.listen(Number(process.env.PORT), "127.0.0.1")'));
+  writeFileSync(file, snippet.replace('.listen(8000,', '.listen(Number(process.env.PORT),'));
   const port = await freePort();
   const child = spawn(process.execPath, [file], { env: { PATH: process.env['PATH'] ?? '', SECRET_KEY: TEST_SECRET_KEY, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

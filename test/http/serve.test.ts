@@ -157,6 +157,7 @@ test('createHttpServer() answers a reply that Node refuses to write with a 500, 
   );
   const refused = await fetch(url, { redirect: 'manual' });
   assert.equal(refused.status, 500);
+  assert.equal(refused.statusText, 'Internal Server Error', 'not the refused 303\'s "See Other"');
   assert.equal(await refused.text(), 'Internal Server Error\n');
   assert.deepEqual(refused.headers.getSetCookie(), [], 'nothing of the refused reply rides on the 500');
   assert.equal(errors.length, 1);

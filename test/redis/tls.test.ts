@@ -14,6 +14,9 @@ import { makeCertificate } from '../helpers/certificate.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { skipUnlessInstalled } from '../helpers/tools.js';
 
+/** What a refusal for an untrusted certificate adds: how to trust a private CA. */
+const TRUST_HINT = "if Redis's certificate comes from a private CA, trust that CA: SESSION_REDIS_CA_FILE (createSessions' redisCaFile) or NODE_EXTRA_CA_CERTS";
+
 const skip = skipUnlessInstalled('redis-server', 'redis-server');
 
 // The server's certificate is self-signed for 127.0.0.1 only (an IP entry, no DNS name), so it is
@@ -64,11 +67,11 @@ describe('RedisClient over TLS against a real redis-server', { skip }, () => {
 
   test('a CA that did not sign the certificate is refused: RedisUnavailableError naming TLS and the reason, kept while failing fast', async () => {
     const redisClient = client({ tls: { ca: readFileSync(stranger.cert) } });
-    await assert.rejects(redisClient.command(['PING']), unavailable(/^TLS: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)$/));
+    await assert.rejects(redisClient.command(['PING']), unavailable(/^TLS: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\); if Redis's certificate comes from a private CA, trust that CA: SESSION_REDIS_CA_FILE \(createSessions' redisCaFile\) or NODE_EXTRA_CA_CERTS$/));
     // During the backoff no attempt is made: the reason must come from the last one.
     await assert.rejects(
       redisClient.command(['PING']),
-      unavailable(/^cannot reach Redis at rediss:\/\/127\.0\.0\.1:\d+ \(last failure: TLS: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)\); next attempt in \d+ ms$/),
+      unavailable(/^cannot reach Redis at rediss:\/\/127\.0\.0\.1:\d+ \(last failure: TLS: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\); if Redis's certificate comes from a private CA, trust that CA: SESSION_REDIS_CA_FILE \(createSessions' redisCaFile\) or NODE_EXTRA_CA_CERTS\); next attempt in \d+ ms$/),
     );
     await redisClient.close();
   });
@@ -152,15 +155,15 @@ describe('RedisClient over TLS with the CA from the environment (a new node proc
   });
 
   test('without NODE_EXTRA_CA_CERTS the same client is refused', async () => {
-    assert.equal(await pingInNewNode(redis.port, {}), 'RedisUnavailableError: TLS: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)');
+    assert.equal(await pingInNewNode(redis.port, {}), `RedisUnavailableError: TLS: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); ${TRUST_HINT}`);
   });
 
   test('a CA given to the client replaces the default store, NODE_EXTRA_CA_CERTS included', async () => {
-    assert.match(await pingInNewNode(redis.port, { NODE_EXTRA_CA_CERTS: certificate.cert }, stranger.cert), /^RedisUnavailableError: TLS: .*\(DEPTH_ZERO_SELF_SIGNED_CERT\)$/);
+    assert.match(await pingInNewNode(redis.port, { NODE_EXTRA_CA_CERTS: certificate.cert }, stranger.cert), /^RedisUnavailableError: TLS: .*\(DEPTH_ZERO_SELF_SIGNED_CERT\); if Redis's certificate comes from a private CA/);
   });
 
   test('NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn verification off', async () => {
-    assert.equal(await pingInNewNode(redis.port, { NODE_TLS_REJECT_UNAUTHORIZED: '0' }), 'RedisUnavailableError: TLS: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)');
+    assert.equal(await pingInNewNode(redis.port, { NODE_TLS_REJECT_UNAUTHORIZED: '0' }), `RedisUnavailableError: TLS: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); ${TRUST_HINT}`);
   });
 });
 

@@ -60,11 +60,17 @@ const loginApp: SessionHandler = async (request, session, context) => {
   }
   if (path === '/cart') return jsonReply(200, { got: await context.json() });
   if (path === '/bug') throw new Error('a bug in the handler');
+  if (path === '/forgot') return undefined as never;
+  if (path === '/remove' && request.method === 'DELETE') {
+    context.requireSameOrigin();
+    session.delete('username');
+    return htmlReply(200, 'removed');
+  }
   throw new HttpError(404, `there is no page at ${path}`);
 };
 
 async function serve(options: Partial<SessionsOptions>, handler: SessionHandler = loginApp, listen: ListenOptions = {}): Promise<string> {
-  const sessions = await createSessions({ secretKey: TEST_SECRET_KEY, ...options });
+  const sessions = await createSessions({ secretKey: TEST_SECRET_KEY, log: () => {}, ...options });
   const server = createServer(sessions.listener(handler, listen));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push({ server, close: () => sessions.close() });
@@ -134,7 +140,7 @@ test('the same app on a server-side store: the cookie holds an id, the data live
   assert.equal((await postForm(`${memory}/login`, { username: 'dan' })).status, 303);
 });
 
-test('a store that is down is a 503 page naming the cause, and the handler never runs', async () => {
+test('a store that is down is a 503 page that keeps its cause for the logs, and the handler never runs', async () => {
   let handled = 0;
   const down: SessionStore = {
     name: 'flaky',
@@ -151,15 +157,25 @@ test('a store that is down is a 503 page naming the cause, and the handler never
     const reply = await healthy.sessionInterface.commit(loaded, htmlReply(200, ''));
     return (reply.headers['set-cookie'] as readonly string[])[0]!.split(';')[0]!;
   };
-  const url = await serve({ store: down }, async () => {
-    handled++;
-    return htmlReply(200, 'ran');
-  });
+  const errors: string[] = [];
+  const lines: string[] = [];
+  const url = await serve(
+    { store: down },
+    async () => {
+      handled++;
+      return htmlReply(200, 'ran');
+    },
+    { errorLog: (message) => errors.push(message), accessLog: (line) => lines.push(line) },
+  );
   const response = await get(url, await cookieFor());
   await healthy.close();
   assert.equal(response.status, 503);
   assert.equal(response.headers.get('retry-after'), '5');
-  assert.match(await response.text(), /the session store \(flaky\) is not answering \(connection refused\)/);
+  const page = await response.text();
+  assert.match(page, /the server cannot answer this request right now; try again in a moment/);
+  assert.doesNotMatch(page, /flaky|connection refused/, 'the inside of the system is not the visitor\'s business');
+  assert.match(errors.join('\n'), /^GET \/: SessionStoreUnavailableError: the session store \(flaky\) is not answering \(connection refused\)/m);
+  assert.match(lines.join('\n'), /^GET \/ 503 .*SessionStoreUnavailableError: the session store \(flaky\) is not answering/m);
   assert.equal(handled, 0);
 });
 
@@ -173,6 +189,26 @@ test('a bug in the handler is a 500 with nothing of the error in it, logged, and
   assert.match(errors[0]!, /^GET \/bug: Error: a bug in the handler/);
   assert.equal((await get(url)).status, 200);
   assert.match(lines.join('\n'), /^GET \/bug 500 /m);
+});
+
+test('a handler that returns nothing is a 500, and the log says what to return', async () => {
+  const errors: string[] = [];
+  const url = await serve({}, loginApp, { errorLog: (message) => errors.push(message) });
+  assert.equal((await get(`${url}/forgot`)).status, 500);
+  assert.match(errors[0]!, /TypeError: the handler returned undefined, not a Reply: return one, such as htmlReply\(200, '…'\)/);
+});
+
+test('requireSameOrigin(): a DELETE another site made is refused before the handler changes anything', async () => {
+  const url = await serve({});
+  const cookie = sessionCookieFrom(await postForm(`${url}/login`, { username: 'jo' }))!;
+  const evil = await fetch(`${url}/remove`, { method: 'DELETE', headers: { cookie, 'sec-fetch-site': 'cross-site' } });
+  assert.equal(evil.status, 403);
+  assert.equal(evil.headers.getSetCookie().length, 0);
+  assert.equal(await (await get(url, cookie)).text(), 'Logged in as jo');
+  const own = await fetch(`${url}/remove`, { method: 'DELETE', headers: { cookie, 'sec-fetch-site': 'same-origin' } });
+  assert.equal(own.status, 200);
+  const csrfOff = await serve({ csrf: false });
+  assert.equal((await fetch(`${csrfOff}/remove`, { method: 'DELETE', headers: { origin: 'https://evil.example' } })).status, 200, 'with CSRF off, nothing is checked');
 });
 
 test('HEAD gets the headers of GET, Content-Length included, and no body', async () => {
@@ -242,13 +278,20 @@ const badOptions: readonly { name: string; options: Record<string, unknown>; mes
   { name: 'a CA file for a plaintext Redis URL', options: { store: 'redis://127.0.0.1:1/0', redisCaFile: '/etc/hostname' }, message: /^createSessions\(\): redisCaFile must be unset unless the Redis URL starts with rediss:\/\// },
   { name: 'a CA file that is not PEM', options: { store: 'rediss://127.0.0.1:1/0', redisCaFile: '/etc/hostname' }, message: /^createSessions\(\): redisCaFile must be / },
   { name: 'a CA file without Redis', options: { store: 'memory', redisCaFile: '/etc/hostname' }, message: /^createSessions\(\): redisCaFile must be unset unless the store is a rediss:\/\/ URL/ },
+  { name: 'an upper-case Redis URL that is not one, without its password', options: { store: 'REDIS://:hunter2@/x' }, message: /REDIS:\/\/:\*\*\*@/ },
+  { name: 'a Redis URL with a leading space, without its password', options: { store: ' redis://:hunter2@/0' }, message: / redis:\/\/:\*\*\*@\/0/ },
+  { name: 'the Flask format with a Redis URL whose password holds an @', options: { store: 'redis://:p@ss-hunter2@h/0', format: 'flask' }, message: /store 'redis:\/\/:\*\*\*@h\/0'/ },
+  { name: 'encrypt with a server-side store', options: { store: 'memory', encrypt: true }, message: /^createSessions\(\): encrypt must be false unless the store is 'cookie'/ },
+  { name: 'memoryMax without the memory store', options: { store: 'cookie', memoryMax: 10 }, message: /^createSessions\(\): memoryMax must be unset unless the store is 'memory'/ },
+  { name: 'fileDirectory without the filesystem store', options: { store: 'memory', fileDirectory: '/tmp/x' }, message: /fileDirectory must be unset unless the store is 'filesystem'/ },
+  { name: 'an idle lifetime for cookie sessions', options: { idleLifetimeSeconds: 60 }, message: /idleLifetimeSeconds must be unset with cookie sessions/ },
   { name: 'an object that is not a store', options: { store: { name: 'x' } }, message: /an object that is not a SessionStore/ },
   { name: 'the Flask format with a server-side store', options: { store: 'memory', format: 'flask' }, message: /^createSessions\(\): format must be 'native' unless the store is 'cookie'/ },
   { name: 'a cookie name with a space', options: { cookie: { name: 'my session' } }, message: /^createSessions\(\): cookie.name must be/ },
   { name: 'SameSite=None without Secure', options: { cookie: { sameSite: 'None', secure: false } }, message: /^createSessions\(\): cookie.sameSite must be/ },
   { name: 'a __Host- cookie without Secure', options: { cookie: { name: '__Host-session', secure: false } }, message: /^createSessions\(\): cookie.name must be/ },
   { name: 'a lifetime of zero', options: { cookie: { lifetimeSeconds: 0 } }, message: /^createSessions\(\): cookie.lifetimeSeconds must be a whole number of at least 1; got 0$/ },
-  { name: 'a fractional idle lifetime', options: { idleLifetimeSeconds: 1.5 }, message: /idleLifetimeSeconds must be a whole number/ },
+  { name: 'a fractional idle lifetime', options: { store: 'memory', idleLifetimeSeconds: 1.5 }, message: /idleLifetimeSeconds must be a whole number/ },
 ];
 for (const { name, options, message } of badOptions) {
   test(`createSessions() refuses ${name}, naming the option`, async () => {
@@ -282,10 +325,11 @@ describe('store: a rediss:// URL', { skip: skipUnlessInstalled('redis-server', '
       const login = await postForm(`${url}/login`, { username: 'ida' });
       assert.equal(login.status, 303);
       assert.equal(await (await get(url, sessionCookieFrom(login)!)).text(), 'Logged in as ida');
-      const refused = await serve({ store: `rediss://localhost:${redis.port}/2`, redisCaFile: stranger.cert });
+      const errors: string[] = [];
+      const refused = await serve({ store: `rediss://localhost:${redis.port}/2`, redisCaFile: stranger.cert }, loginApp, { errorLog: (message) => errors.push(message) });
       const response = await get(refused, sessionCookieFrom(login)!);
       assert.equal(response.status, 503);
-      assert.match(await response.text(), /TLS: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+      assert.match(errors.join('\n'), /TLS: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\); if Redis's certificate comes from a private CA, trust that CA/);
     } finally {
       await redis.stop();
     }
