@@ -282,3 +282,26 @@ for (const { reply, unavailable } of errorReplies) {
     await redisClient.close();
   });
 }
+
+test('close() lets the process exit at once even when Redis has stopped answering (frozen, or cut off)', async () => {
+  // A "Redis" that accepts the connection and then neither answers nor closes: SIGSTOP, a partition.
+  const held: Socket[] = [];
+  const frozen = createServer((socket) => held.push(socket));
+  await new Promise<void>((resolve) => frozen.listen(0, '127.0.0.1', resolve));
+  const { port } = frozen.address() as AddressInfo;
+  const client = new URL('../../src/redis/client.js', import.meta.url).href;
+  const program = `
+    const { RedisClient } = await import(${JSON.stringify(client)});
+    const redis = new RedisClient({ host: '127.0.0.1', port: ${port}, commandTimeoutMs: 60000 });
+    redis.command(['PING']).catch(() => {});
+    setTimeout(() => redis.close(), 200);`;
+  const { spawn } = await import('node:child_process');
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--input-type=module', '-e', program], { stdio: 'ignore' });
+  const exited = await Promise.race([new Promise((resolve) => child.once('exit', () => resolve(true))), new Promise((resolve) => setTimeout(() => resolve(false), 5000))]);
+  child.kill('SIGKILL');
+  for (const socket of held) socket.destroy();
+  frozen.close();
+  assert.equal(exited, true, 'the process was still alive 5 s after close(): the socket waited for a goodbye that never comes');
+  assert.ok(Date.now() - started < 5000);
+});
