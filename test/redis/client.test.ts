@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { RedisClient, RedisReplyError, RedisUnavailableError } from '../../src/redis/client.js';
@@ -295,7 +296,6 @@ test('close() lets the process exit at once even when Redis has stopped answerin
     const redis = new RedisClient({ host: '127.0.0.1', port: ${port}, commandTimeoutMs: 60000 });
     redis.command(['PING']).catch(() => {});
     setTimeout(() => redis.close(), 200);`;
-  const { spawn } = await import('node:child_process');
   const started = Date.now();
   const child = spawn(process.execPath, ['--input-type=module', '-e', program], { stdio: 'ignore' });
   const exited = await Promise.race([new Promise((resolve) => child.once('exit', () => resolve(true))), new Promise((resolve) => setTimeout(() => resolve(false), 5000))]);
