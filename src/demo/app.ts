@@ -152,19 +152,18 @@ export function createDemoApp(options: DemoOptions): Application {
       absoluteLifetimeSeconds: cookie.absoluteLifetimeSeconds,
       storage,
       data: session.toObject(),
-      record: storage.cookieHolds === 'id' && cookieValue !== null && loaded.incoming.rejection === null ? await storedRecord(cookieValue) : null,
+      record: storedRecord(loaded),
       source: links,
     };
   }
 
   /**
-   * A server-side session's record, as its store keeps it: what the store answers for the id in the
-   * (accepted, so verified) cookie, written out as stores write records.
+   * A server-side session's record, as its store keeps it: the one `open()` read for this request
+   * (asking the store again would double its work), written out as stores write records. Cookie
+   * sessions, and refused cookies, have none.
    */
-  async function storedRecord(cookieValue: string): Promise<string | null> {
-    const id = readCookieParts(cookieValue, 'id')[0]!.text;
-    const record = store === null ? null : await store.get(id);
-    return record === null ? null : encodeRecord(record);
+  function storedRecord(loaded: LoadedSession): string | null {
+    return loaded.record === undefined || loaded.record === null ? null : encodeRecord(loaded.record);
   }
 
   /**

@@ -68,6 +68,12 @@ export interface StoreSettings {
    * and cookie codec alone.
    */
   readonly memo?: boolean;
+  /**
+   * Server-side sessions: restart an unchanged session's time to live only once a tenth of it has
+   * passed (on when absent), so that most requests cost the store one read; `false` restarts it on
+   * every request (server-session.ts, rule 2).
+   */
+  readonly lazyRefresh?: boolean;
 }
 
 export interface BackendOptions {
@@ -119,7 +125,15 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
   const store = options.customStore ?? (await openStore(options.store, now, log));
   const perMinute = options.store.newSessionsPerMinute;
   const newSessionLimit = perMinute > 0 ? new RateLimiter({ perMinute, now }) : null;
-  const sessions = new ServerSessionInterface({ settings: options.cookie, idleLifetimeSeconds: options.store.idleLifetimeSeconds, store, signer, now, newSessionLimit });
+  const sessions = new ServerSessionInterface({
+    settings: options.cookie,
+    idleLifetimeSeconds: options.store.idleLifetimeSeconds,
+    store,
+    signer,
+    now,
+    newSessionLimit,
+    lazyRefresh: options.store.lazyRefresh ?? true,
+  });
   return { sessions, store, newSigner, close: () => store.close() };
 }
 

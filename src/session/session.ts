@@ -34,6 +34,7 @@ import type { SameSite } from '../http/cookie.js';
 import { HttpError } from '../http/http-error.js';
 import type { Reply } from '../http/reply.js';
 import { formatSeconds } from '../signing/signer.js';
+import type { SessionRecord } from './store.js';
 
 /** What a session can hold: anything that survives `JSON.stringify` and `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -262,6 +263,13 @@ export interface LoadedSession {
   readonly incoming: IncomingCookie;
   /** Whether the request came over HTTPS: decides `Secure` when SESSION_COOKIE_SECURE is auto. */
   readonly secureRequest: boolean;
+  /**
+   * Server-side sessions only: the record `open()` read from the store for this request, so that
+   * nothing needs to ask the store again (the demo's inspector shows it); `null` when it read none
+   * (no cookie, or one refused). Read-only: it shares its values with `session`. Cookie sessions
+   * have no store, and leave it out.
+   */
+  readonly record?: SessionRecord | null;
 }
 
 /**

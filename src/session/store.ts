@@ -8,8 +8,8 @@
  * fixes the three things a signed cookie cannot do: hold more than 4096 bytes, keep the data from
  * the user's eyes, and be revoked (logout deletes the record; a copied cookie then finds nothing).
  * Keeping the contract small lets anyone add a store for another database: implement these five
- * methods, run `testSessionStore()` from `scratchpad/testing` (../testing/store-contract.ts)
- * against it, and every mode of the demo works.
+ * methods (a sixth, `getWithExpiry`, is optional), run `testSessionStore()` from
+ * `scratchpad/testing` (../testing/store-contract.ts) against it, and every mode of the demo works.
  *
  * The contract, which the shared test suite checks for every store:
  * - `get(id)` returns the record, or `null` when there is none *or it has expired*. An expired
@@ -21,6 +21,14 @@
  * - `destroy(id)` removes the record; removing a missing one is not an error.
  * - `touch(id, ttlSeconds)` restarts the record's time to live without changing it (idle expiry);
  *   touching a missing record does nothing.
+ * - `getWithExpiry(id)`, optional: what `get(id)` returns, together with `expiresAtMs`, the moment
+ *   the record's time to live ends (milliseconds since the epoch, by the clock the store was
+ *   given, or `Date.now()`; `Infinity` for a record that has none). It must never be later than
+ *   the moment the store will really stop returning the record, and may be earlier by a
+ *   rounding. It should cost what `get` costs, one read (one round trip to a database): it is
+ *   what lets server-session.ts see, in the read it makes anyway, that a session's time to live
+ *   was restarted recently, and skip `touch` (its rule 2). A store without it still works: its
+ *   sessions are touched on every request, one operation more.
  * - `close()` releases timers, files and sockets.
  * - Records are copies: changing a returned record's data never changes the stored one.
  * - A store that cannot answer (database down) throws `SessionStoreUnavailableError`; anything else
@@ -56,6 +64,11 @@ export interface SessionStore {
   /** The SESSION_TYPE this store serves, for the inspector and the logs. */
   readonly name: string;
   get(id: string): Promise<SessionRecord | null>;
+  /**
+   * Optional. `get(id)` and when the record's time to live ends, in milliseconds since the epoch
+   * (never later than the store will drop it); `null` where `get(id)` is `null`.
+   */
+  getWithExpiry?(id: string): Promise<{ readonly record: SessionRecord; readonly expiresAtMs: number } | null>;
   set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean>;
   destroy(id: string): Promise<void>;
   touch(id: string, ttlSeconds: number): Promise<void>;

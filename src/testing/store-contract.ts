@@ -1,14 +1,17 @@
 /**
  * The SessionStore contract as a test suite that any store can run, imported from `scratchpad/testing`.
  *
- * What: `testSessionStore(name, makeStore, options?)` registers ten `node:test` tests, one per rule
- * of the contract written in ../session/store.ts. When a test fails, its message says what the store
+ * What: `testSessionStore(name, makeStore, options?)` registers eleven `node:test` tests, one per rule
+ * of the contract written in ../session/store.ts (the eleventh, for the optional `getWithExpiry()`,
+ * is skipped for a store without it). When a test fails, its message says what the store
  * did and which rule that breaks.
  *
  * Why: ../session/server-session.ts trusts its store, and each of its promises rests on one rule.
  * A logout is final only if `destroy()` is. Two parallel requests both keep their changes only if
  * `set()` is an atomic compare-and-set. An idle session ends only if an expired record is never
- * returned. One request cannot change another's session only if records are copies. A store that
+ * returned. One request cannot change another's session only if records are copies. An idle session
+ * that is restarted only now and then (server-session.ts's rule 2) still ends in time only if
+ * `getWithExpiry()` never says a record expires later than it does. A store that
  * breaks a rule does not crash. It loses a write, or keeps a user logged in, and nothing shows it.
  * So a store for another database must pass the same suite as Scratchpad's memory, filesystem and
  * Redis stores (the shared-suite idea of Hono's `runTest({ newRouter })`). Put it in a file that
@@ -23,7 +26,7 @@
  * stands still until the suite moves it forward, so the suite takes no time to run. A store
  * that cannot use that clock, because its records expire by a clock it does not own (Redis
  * expires keys by the server's clock), says `{ realTime: true }`. The suite then sleeps instead,
- * for about six seconds in all.
+ * for about seven seconds in all.
  *
  * Spec: the contract in ../session/store.ts, whose header lists the rules. The test runner:
  * https://nodejs.org/docs/latest-v20.x/api/test.html
@@ -68,9 +71,10 @@ export interface StoreContractOptions {
  */
 export type MakeStore = (clock: StoreClock) => SessionStore | Promise<SessionStore>;
 
-/** What a test gets: the store, and the means to let time pass for it. */
+/** What a test gets: the store, the time it reads, and the means to let time pass for it. */
 interface Subject {
   readonly store: SessionStore;
+  readonly now: () => number;
   readonly pass: (seconds: number) => Promise<void>;
 }
 
@@ -135,7 +139,7 @@ export function testSessionStore(name: string, makeStore: MakeStore, options: St
     assertIsStore(store);
     const pass = clock === null ? sleep : async (seconds: number) => clock.advance(seconds);
     try {
-      await body({ store, pass });
+      await body({ store, now: (clock ?? REAL_CLOCK).now, pass });
     } catch (failure) {
       // The failure is what the author needs to see, not an error from close() that it may have caused.
       await store.close().catch(() => {});
@@ -255,6 +259,54 @@ export function testSessionStore(name: string, makeStore: MakeStore, options: St
       await assert.doesNotReject(() => store.touch(id, 60), 'touch() of an id never stored must not throw: touching a missing record does nothing');
       const got = await store.get(id);
       assert.equal(got, null, `touch() of an id never stored created ${show(got)}: touching a missing record must do nothing`);
+    }));
+
+  test(`${name}: getWithExpiry(), which is optional, returns what get() returns and when its time to live ends, never later`, (context) =>
+    withStore(async ({ store, now, pass }) => {
+      if (store.getWithExpiry === undefined) {
+        context.skip('no getWithExpiry(): it is optional, and without it server-session.ts restarts the time to live on every request');
+        return;
+      }
+      const getWithExpiry = store.getWithExpiry.bind(store);
+      // Between these two readings of the clock the store started the time to live: the reported
+      // expiry must not be later than the second plus the time to live (1 ms for rounding), nor
+      // earlier than the first by more than a store keeping whole seconds would round.
+      const checkExpiry = (reported: unknown, from: number, to: number, ttlSeconds: number, when: string) => {
+        const ends = to + ttlSeconds * 1000;
+        if (typeof reported === 'number' && reported <= ends + 1 && reported >= from + ttlSeconds * 1000 - 1000) return;
+        const seconds = typeof reported === 'number' && Math.abs(reported * 1000 - ends) < 2000;
+        const off = typeof reported !== 'number' || seconds ? '' : ` (${Math.round(Math.abs(reported - ends))} ms ${reported > ends ? 'after' : 'before'} it ends)`;
+        const hint = seconds ? '; this looks like seconds, and must be milliseconds since the epoch, like Date.now()' : '';
+        assert.fail(
+          `getWithExpiry() ${when} reported expiresAtMs ${show(reported)} for a time to live of ${ttlSeconds} s${off}: it must be the moment the store ` +
+            `stops returning the record, never later (server-session.ts would not restart a session about to end), and at most a second earlier${hint}`,
+        );
+      };
+
+      const missing = await getWithExpiry(newId());
+      assert.equal(missing, null, `getWithExpiry() of an id never stored returned ${show(missing)}: where get() returns null, getWithExpiry() must return null`);
+      const wrong = await getWithExpiry('../../etc/passwd');
+      assert.equal(wrong, null, `getWithExpiry("../../etc/passwd") returned ${show(wrong)}: an id that is not a session id must find nothing`);
+
+      const id = newId();
+      const written = record(4, { username: 'alice', cart: [1, 2] });
+      const writtenFrom = now();
+      await create(store, id, written, 60);
+      const writtenTo = now();
+      const read = await getWithExpiry(id);
+      assert.deepEqual(read?.record, written, `getWithExpiry() returned the record ${show(read?.record)} for the record set() was given as ${show(written)}: its record must be exactly what get() returns`);
+      checkExpiry(read?.expiresAtMs, writtenFrom, writtenTo, 60, 'right after set()');
+
+      const shortId = newId();
+      await create(store, shortId, record(1), 1);
+      await pass(1.2);
+      checkExpiry((await getWithExpiry(id))?.expiresAtMs, writtenFrom, writtenTo, 60, '1.2 s after set(), with no touch() since,');
+      const touchedFrom = now();
+      await store.touch(id, 60);
+      const touchedTo = now();
+      checkExpiry((await getWithExpiry(id))?.expiresAtMs, touchedFrom, touchedTo, 60, 'right after touch(id, 60)');
+      const expired = await getWithExpiry(shortId);
+      assert.equal(expired, null, `getWithExpiry() returned ${show(expired)} 1.2 s after a write with a time to live of 1 s: an expired record must never be returned${clockHint}`);
     }));
 
   test(`${name}: records are copies: changing what set() was given or what get() returned never changes the stored record`, () =>

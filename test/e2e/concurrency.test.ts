@@ -104,6 +104,39 @@ describe('redis store', { skip: redisSkip }, () => {
   });
 });
 
+test('requests that only read cost the store one operation each, and never lose a concurrent write', async () => {
+  const memory = new MemorySessionStore({ maxEntries: 100 });
+  const calls = { get: 0, getWithExpiry: 0, set: 0, destroy: 0, touch: 0 };
+  const counted: SessionStore = {
+    name: 'counted',
+    get: (id) => (calls.get++, memory.get(id)),
+    getWithExpiry: (id) => (calls.getWithExpiry++, memory.getWithExpiry(id)),
+    set: (id, record, ttl, expected) => (calls.set++, memory.set(id, record, ttl, expected)),
+    destroy: (id) => (calls.destroy++, memory.destroy(id)),
+    touch: (id, ttl) => (calls.touch++, memory.touch(id, ttl)),
+    close: () => memory.close(),
+  };
+  const servers = [await serve(counted), await serve(counted)];
+  try {
+    const first = await fetch(`${servers[0]!.base}/add?key=first`);
+    const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
+    for (const key of Object.keys(calls) as (keyof typeof calls)[]) calls[key] = 0;
+    const reads = await Promise.all(Array.from({ length: 20 }, (_, index) => fetch(`${servers[index % 2]!.base}/keys`, { headers: { cookie } })));
+    for (const response of reads) assert.deepEqual(JSON.parse(await response.text()), ['first']);
+    assert.deepEqual(calls, { get: 0, getWithExpiry: 20, set: 0, destroy: 0, touch: 0 }, 'one read each, and no restart of a session written a moment ago');
+    // Readers and writers at once: a reader writes nothing, so it cannot undo a writer's change.
+    const mixed = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => fetch(`${servers[index % 2]!.base}/${index % 3 === 0 ? `add?key=k${index}` : 'keys'}`, { headers: { cookie } })),
+    );
+    for (const response of mixed) assert.equal(response.status, 200);
+    const keys = JSON.parse(await (await fetch(`${servers[1]!.base}/keys`, { headers: { cookie } })).text()) as string[];
+    assert.deepEqual(keys, ['first', ...Array.from({ length: 10 }, (_, index) => `k${index * 3}`)].sort());
+  } finally {
+    await Promise.all(servers.map((server) => server.close()));
+    await counted.close();
+  }
+});
+
 test('the same test catches a last-write-wins store: it loses updates', async () => {
   const memory = new MemorySessionStore({ maxEntries: 100 });
   // What most session libraries do: write whatever the request had, ignoring what happened meanwhile.

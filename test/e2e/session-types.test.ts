@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { RedisClient } from '../../src/redis/client.js';
 import { runServer, stopServer, urlOf } from '../helpers/process.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { get, postForm, sessionCookieFrom, startServer, TEST_SECRET_KEY, TestClock } from '../helpers/server.js';
@@ -103,6 +104,34 @@ for (const mode of modes) {
       }
     });
 
+    test('the inspector shows the record that open() read, with no read of its own', async () => {
+      const server = await startServer(mode.env(`record-${mode.type}`));
+      try {
+        const cookie = sessionCookieFrom(await postForm(`${server.url}/login`, { username: 'alice' }))!;
+        const page = await (await get(server.url, cookie)).text();
+        assert.match(page, /<th>Record in the store<\/th><td><pre>\{&quot;version&quot;:1,&quot;createdAt&quot;:\d+,&quot;permanent&quot;:false,&quot;data&quot;:\{&quot;username&quot;:&quot;alice&quot;\}\}<\/pre>/);
+      } finally {
+        await server.close();
+      }
+    });
+
+    test('a session in use stays alive: its idle time is restarted once a tenth of it has passed', async () => {
+      // Redis keeps real time (and whole seconds): a short lifetime, and real waits.
+      const idle = mode.frozenClock ? 100 : 2;
+      const clock = new TestClock();
+      const wait = (seconds: number) => (mode.frozenClock ? clock.advanceSeconds(seconds) : new Promise((resolve) => setTimeout(resolve, seconds * 1000)));
+      const server = await startServer({ ...mode.env(`refresh-${mode.type}`), SESSION_IDLE_LIFETIME: String(idle) }, mode.frozenClock ? { now: clock.now } : {});
+      try {
+        const cookie = sessionCookieFrom(await postForm(`${server.url}/login`, { username: 'alice' }))!;
+        await wait(idle * 0.5);
+        assert.match(await (await get(server.url, cookie)).text(), /Logged in as/, 'half its idle lifetime after login: the idle time is restarted');
+        await wait(idle * 0.7);
+        assert.match(await (await get(server.url, cookie)).text(), /Logged in as/, '1.2 idle lifetimes after login, 0.7 after its last request');
+      } finally {
+        await server.close();
+      }
+    });
+
     if (mode.type !== 'memory') {
       test('sessions survive a server restart', async () => {
         const env = mode.env(`restart-${mode.type}`);
@@ -143,6 +172,26 @@ for (const mode of modes) {
     }
   });
 }
+
+describe('SESSION_TYPE=redis, counted by Redis', { skip: redisSkip }, () => {
+  test('GET / with a session sends Redis one GET and one PTTL, together, and no EXPIRE', async () => {
+    const own = await startRedis();
+    const admin = new RedisClient({ host: '127.0.0.1', port: own.port });
+    const server = await startServer({ SESSION_TYPE: 'redis', SESSION_REDIS_URL: own.url });
+    try {
+      const cookie = sessionCookieFrom(await postForm(`${server.url}/login`, { username: 'alice' }))!;
+      await admin.command(['CONFIG', 'RESETSTAT']);
+      for (let request = 0; request < 10; request += 1) assert.match(await (await get(server.url, cookie)).text(), /Logged in as/);
+      const stats = String(await admin.command(['INFO', 'commandstats']));
+      const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+      assert.deepEqual({ get: calls('get'), pttl: calls('pttl'), expire: calls('expire'), evalsha: calls('evalsha') }, { get: 10, pttl: 10, expire: 0, evalsha: 0 }, stats);
+    } finally {
+      await server.close();
+      await admin.close();
+      await own.stop();
+    }
+  });
+});
 
 describe('SESSION_TYPE=redis while Redis is down', { skip: redisSkip }, () => {
   test('a request that needs the session gets a clear 503; the server stays up and recovers by itself', async () => {

@@ -6,6 +6,10 @@ import { openSessionBackend } from '../../src/session/backend.js';
 import { TEST_COOKIE_SETTINGS, testStoreSettings } from '../helpers/fixtures.js';
 import { CookieSessionInterface } from '../../src/session/cookie-session.js';
 import { ServerSessionInterface } from '../../src/session/server-session.js';
+import type { SessionStore } from '../../src/session/store.js';
+import { MemorySessionStore } from '../../src/session/stores/memory.js';
+import { htmlReply } from '../../src/http/reply.js';
+import { TestClock } from '../helpers/server.js';
 
 const cookie = TEST_COOKIE_SETTINGS;
 const store = testStoreSettings;
@@ -76,4 +80,34 @@ test('openSessionBackend() with SESSION_COOKIE_FORMAT=flask writes Flask cookies
   const reply = await backend.sessions.commit(loaded, { status: 200, headers: {}, body: '' });
   const value = (reply.headers['set-cookie'] as string[])[0]!.split(';')[0]!.slice('session='.length);
   assert.equal(Buffer.from(value.split('.')[0]!, 'base64url').toString(), '{"username":"alice"}');
+});
+
+test('openSessionBackend() restarts idle time only once a tenth has passed, unless lazyRefresh is false', async () => {
+  for (const [lazyRefresh, touches] of [[undefined, 0], [true, 0], [false, 3]] as const) {
+    const clock = new TestClock();
+    const memory = new MemorySessionStore({ maxEntries: 10, now: clock.now, sweepIntervalMs: 0 });
+    let touched = 0;
+    const customStore: SessionStore = {
+      name: 'counted',
+      get: (id) => memory.get(id),
+      getWithExpiry: (id) => memory.getWithExpiry(id),
+      set: (id, record, ttl, expected) => memory.set(id, record, ttl, expected),
+      destroy: (id) => memory.destroy(id),
+      touch: (id, ttl) => (touched++, memory.touch(id, ttl)),
+      close: () => memory.close(),
+    };
+    const settings = store({ type: 'memory', ...(lazyRefresh === undefined ? {} : { lazyRefresh }) });
+    const backend = await openSessionBackend({ cookie, store: settings, secrets: ['k'], customStore, now: clock.now });
+    const login = await backend.sessions.open(undefined);
+    login.session.set('username', 'alice');
+    const sent = String((await backend.sessions.commit(login, htmlReply(200, ''))).headers['set-cookie']).split(';')[0]!;
+    for (let request = 0; request < 3; request += 1) {
+      clock.advanceSeconds(1);
+      const loaded = await backend.sessions.open(sent);
+      assert.equal(loaded.session.get('username'), 'alice');
+      await backend.sessions.commit(loaded, htmlReply(200, ''));
+    }
+    assert.equal(touched, touches, `lazyRefresh ${String(lazyRefresh)}`);
+    await backend.close();
+  }
 });

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Flaw } from '../fixtures/flawed-stores.js';
 
 /** How many tests testSessionStore() registers: one per rule of the contract. */
-const CONTRACT_TESTS = 10;
+const CONTRACT_TESTS = 11;
+/** Of them, those that only a store with the optional getWithExpiry() runs; the others skip them. */
+const OPTIONAL_TESTS = 1;
 
 /** The repository: the first folder above this compiled file (in .build/test/testing/) with a package.json. */
 function repositoryRoot(): string {
@@ -24,6 +26,7 @@ function repositoryRoot(): string {
 const root = repositoryRoot();
 /** Compiled beside this file, so it runs against the same build of the contract as this test. */
 const flawedStores = fileURLToPath(new URL('../fixtures/flawed-stores.js', import.meta.url));
+const flawedExpiryStores = fileURLToPath(new URL('./flawed-expiry-stores.js', import.meta.url));
 
 interface TapRun {
   readonly code: number | null;
@@ -32,6 +35,7 @@ interface TapRun {
   readonly failed: ReadonlyMap<string, string>;
   readonly pass: number;
   readonly fail: number;
+  readonly skipped: number;
   /** Everything the child printed, for the message of an assertion that fails. */
   readonly output: string;
 }
@@ -56,7 +60,7 @@ async function runTap(args: readonly string[]): Promise<TapRun> {
     else failed.set(result[2]!, lines.slice(index + 1, lines.indexOf('  ...', index)).join('\n'));
   });
   const count = (key: string) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(output)?.[1]);
-  return { code, passed, failed, pass: count('pass'), fail: count('fail'), output };
+  return { code, passed, failed, pass: count('pass'), fail: count('fail'), skipped: count('skipped'), output };
 }
 
 test('examples/map-store.test.js, importing scratchpad/testing, passes every contract test under node --test', async () => {
@@ -128,7 +132,45 @@ for (const { flaw, breaks, fails } of flaws) {
       assert.match(run.failed.get(name)!, message);
     }
     assert.equal(run.fail, fails.length, `failed: ${failedNames.join('; ')}`);
-    assert.equal(run.pass, CONTRACT_TESTS - fails.length, run.output);
+    // These stores have no getWithExpiry(): its test is skipped, saying why.
+    assert.equal(run.pass, CONTRACT_TESTS - OPTIONAL_TESTS - fails.length, run.output);
+    assert.equal(run.skipped, OPTIONAL_TESTS, run.output);
+    assert.match(run.output, /getWithExpiry\(\).* # SKIP no getWithExpiry\(\): it is optional, and without it server-session\.ts restarts the time to live on every request/);
+    assert.equal(run.code, 1);
+  });
+}
+
+// Stores that keep every rule but get the optional getWithExpiry() wrong: its test alone fails.
+const expiryFlaws: readonly { flaw: string; breaks: string; message: RegExp }[] = [
+  {
+    flaw: 'expiry-in-seconds',
+    breaks: 'reports the expiry in seconds',
+    message: /getWithExpiry\(\) right after set\(\) reported expiresAtMs \d+(\.\d+)? for a time to live of 60 s: .*; this looks like seconds, and must be milliseconds since the epoch, like Date\.now\(\)/,
+  },
+  {
+    flaw: 'expiry-from-now',
+    breaks: 'reports a whole time to live from now, as if reading restarted it',
+    message: /getWithExpiry\(\) 1\.2 s after set\(\), with no touch\(\) since, reported expiresAtMs \d+ for a time to live of 60 s \(1200 ms after it ends\): it must be the moment the store stops returning the record, never later/,
+  },
+  {
+    flaw: 'expiry-not-restarted',
+    breaks: 'reports the expiry of the last write, not the one touch() restarted',
+    message: /getWithExpiry\(\) right after touch\(id, 60\) reported expiresAtMs \d+ for a time to live of 60 s \(1200 ms before it ends\): .* and at most a second earlier/,
+  },
+  {
+    flaw: 'expiry-returns-expired',
+    breaks: 'returns expired records from getWithExpiry()',
+    message: /getWithExpiry\(\) returned \{"record".* 1\.2 s after a write with a time to live of 1 s: an expired record must never be returned/,
+  },
+];
+
+for (const { flaw, breaks, message } of expiryFlaws) {
+  test(`testSessionStore() fails a store whose getWithExpiry() ${breaks}, on that rule only, saying what the store did`, async () => {
+    const run = await runTap([flawedExpiryStores, flaw]);
+    const failedNames = [...run.failed.keys()];
+    assert.deepEqual(failedNames, [`FlawedExpiryStore(${flaw}): getWithExpiry(), which is optional, returns what get() returns and when its time to live ends, never later`], run.output);
+    assert.match(run.failed.get(failedNames[0]!)!, message);
+    assert.equal(run.pass, CONTRACT_TESTS - 1, run.output);
     assert.equal(run.code, 1);
   });
 }

@@ -15,7 +15,18 @@
  *   process at a time; the others retry. The lock holds its owner's process id: a lock whose owner
  *   is gone (killed while holding it) is broken at once, and any lock older than a few seconds too.
  * - **Expiry from the modification time.** Each file records its time to live; the file's mtime is
- *   the moment it was last written or touched. `touch()` is then one cheap `utimes`, not a rewrite.
+ *   the moment it was last written or touched. `touch()` is then one cheap `utimes`, not a rewrite,
+ *   and `getWithExpiry()` reads the expiry with the record: the mtime of the file it just opened.
+ *
+ * Refreshing without a lock, and why a crash cannot hurt it: `touch()` changes the mtime and
+ * nothing else. The content is never opened for writing, so a `kill -9` at any moment of a touch
+ * leaves the file either with its old mtime or with the new one, and the record whole. `utimes`
+ * is not fsynced: a power cut (not a killed process, whose change the kernel already holds) may
+ * take the new mtime back, and the session then ends earlier than it should, never later, and
+ * never damaged. Nor can a touch undo a write: a write renames a new file over the old one, with
+ * its own fresh mtime, so a touch that lands on the old file just before is lost with it, and a
+ * touch after it restarts the new file. A touch never creates a file, so it cannot bring back a
+ * session that a logout removed, and it leaves the version alone, so compare-and-set sees nothing.
  *
  * Safety: an id reaches a path only after `isSessionId()` has checked it is exactly 43 base64url
  * characters, so no `..` or `/` can ever be part of a file name. The directory is created 0700 and
@@ -75,6 +86,8 @@ export class UnsafeSessionDirectoryError extends Error {
 interface FileContent {
   readonly ttlSeconds: number;
   readonly record: SessionRecord;
+  /** The file's mtime: when it was last written or touched. Its time to live counts from here. */
+  readonly modifiedMs: number;
 }
 
 export class FileSessionStore implements SessionStore {
@@ -98,25 +111,30 @@ export class FileSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionRecord | null> {
+    return (await this.getWithExpiry(id))?.record ?? null;
+  }
+
+  /** No lock: a write replaces the file whole (rename), so a read sees one version or the other. */
+  async getWithExpiry(id: string): Promise<{ record: SessionRecord; expiresAtMs: number } | null> {
     if (!isSessionId(id)) return null;
     const content = await this.#read(id);
     if (content === null) return null;
-    if (await this.#expired(id, content)) {
+    if (this.#expired(content)) {
       // Cleaned up on read as well as by the sweep; under the lock, so a concurrent write is not lost.
       await this.#withLock(id, async () => {
         const again = await this.#read(id);
-        if (again !== null && (await this.#expired(id, again))) await unlinkIfPresent(this.#path(id));
+        if (again !== null && this.#expired(again)) await unlinkIfPresent(this.#path(id));
       });
       return null;
     }
-    return content.record;
+    return { record: content.record, expiresAtMs: expiresAt(content) };
   }
 
   async set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean> {
     if (!isSessionId(id)) throw new TypeError(`not a session id: ${JSON.stringify(id)}`);
     return this.#withLock(id, async () => {
       const current = await this.#read(id);
-      const live = current !== null && !(await this.#expired(id, current)) ? current : null;
+      const live = current !== null && !this.#expired(current) ? current : null;
       if ((live?.record.version ?? null) !== expectedVersion) return false;
       await this.#writeAtomically(id, fileContent(ttlSeconds, record));
       return true;
@@ -132,7 +150,7 @@ export class FileSessionStore implements SessionStore {
   async touch(id: string, ttlSeconds: number): Promise<void> {
     if (!isSessionId(id)) return;
     const content = await this.#read(id);
-    if (content === null || (await this.#expired(id, content))) return;
+    if (content === null || this.#expired(content)) return;
     if (content.ttlSeconds !== ttlSeconds) {
       await this.#withLock(id, async () => {
         const current = await this.#read(id);
@@ -159,10 +177,10 @@ export class FileSessionStore implements SessionStore {
       const id = name.slice(0, -'.json'.length);
       if (!name.endsWith('.json') || !isSessionId(id)) continue;
       const content = await this.#read(id);
-      if (content !== null && (await this.#expired(id, content))) {
+      if (content !== null && this.#expired(content)) {
         await this.#withLock(id, async () => {
           const again = await this.#read(id);
-          if (again !== null && (await this.#expired(id, again))) {
+          if (again !== null && this.#expired(again)) {
             await unlinkIfPresent(path);
             removed += 1;
           }
@@ -180,28 +198,43 @@ export class FileSessionStore implements SessionStore {
     return join(this.#directory, `${id}.json`);
   }
 
-  /** The file's content, or null if it is missing or not a session file. */
+  /**
+   * The file's content and mtime, or null if it is missing or not a session file. Both come from
+   * one open file: had the mtime been read by path, a write renaming a new file in between would
+   * pair this record with the other file's time.
+   */
   async #read(id: string): Promise<FileContent | null> {
-    let text: string;
+    let file;
     try {
-      text = await readFile(this.#path(id), 'utf8');
+      file = await open(this.#path(id), 'r');
     } catch (error) {
       ignoreMissing(error);
       return null;
+    }
+    let text: string;
+    let modifiedMs: number;
+    try {
+      const info = await file.stat();
+      modifiedMs = info.mtimeMs;
+      // One read of the size stat gave, not `file.readFile()`, which would stat again first: a
+      // fifth of a read's cost. The size holds: a session file is replaced, never changed in place.
+      const { bytesRead, buffer } = await file.read(Buffer.allocUnsafe(info.size), 0, info.size, 0);
+      text = buffer.toString('utf8', 0, bytesRead);
+    } finally {
+      await file.close();
     }
     try {
       const { ttlSeconds, record } = JSON.parse(text) as { ttlSeconds: unknown; record: unknown };
       const decoded = recordFrom(record);
       if (typeof ttlSeconds !== 'number' || decoded === null) return null;
-      return { ttlSeconds, record: decoded };
+      return { ttlSeconds, record: decoded, modifiedMs };
     } catch {
       return null;
     }
   }
 
-  async #expired(id: string, content: FileContent): Promise<boolean> {
-    const info = await stat(this.#path(id)).catch(() => null);
-    return info === null || info.mtimeMs + content.ttlSeconds * 1000 <= this.#now();
+  #expired(content: FileContent): boolean {
+    return expiresAt(content) <= this.#now();
   }
 
   /** Temp file, fsync, rename: the steps that make a write all-or-nothing. */
@@ -307,6 +340,11 @@ function isRunning(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** When a session file's time to live ends, in milliseconds since the epoch. */
+function expiresAt(content: FileContent): number {
+  return content.modifiedMs + content.ttlSeconds * 1000;
 }
 
 /** A session file: its time to live beside the record, so expiry needs nothing but the file. */

@@ -93,6 +93,14 @@ export class MemorySessionStore implements SessionStore {
     return entry === null ? null : decodeRecord(entry.text);
   }
 
+  /** The entry's own expiry is the answer: nothing to ask beyond what `get()` looks at. */
+  async getWithExpiry(id: string): Promise<{ record: SessionRecord; expiresAtMs: number } | null> {
+    const entry = this.#use(id);
+    if (entry === null) return null;
+    const record = decodeRecord(entry.text);
+    return record === null ? null : { record, expiresAtMs: entry.expiresAt };
+  }
+
   async set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean> {
     // No `await` between the check and the write: in one JavaScript thread that makes it atomic.
     const current = this.#use(id);

@@ -8,6 +8,13 @@
  * load balancer, see the same sessions; a restart of one loses nothing. Redis also does the expiry
  * work: an expired key is never returned and is deleted by Redis itself.
  *
+ * `getWithExpiry()` sends `GET` and `PTTL` (the milliseconds the key has left) together, without
+ * waiting for the first reply: the client pipelines them, so they cost one round trip, like `GET`
+ * alone. They are two commands, so another client's command can run between them; that is
+ * harmless, because each answer is true at its moment: a record rewritten in between is paired
+ * with the expiry of the one now stored, which is the real one (and the older version it carries
+ * still lets compare-and-set catch the write), and one deleted in between is reported as gone.
+ *
  * Compare-and-set runs as a small Lua script, because Redis runs a script atomically: no other
  * command can slip in between reading the stored version and writing the new record. The script is
  * sent once by its SHA-1 (`EVALSHA`); if Redis does not know it yet (`NOSCRIPT`, after a restart),
@@ -19,7 +26,7 @@
  * (NOAUTH, ECONNREFUSED…), the server stays up, and the client reconnects by itself
  * (../../redis/client.ts). Any other error reply (`RedisReplyError`) is a bug here, and stays a 500.
  *
- * Spec: the SessionStore contract (../store.ts); Redis commands GET, SET (EX), DEL, EXPIRE, EVAL,
+ * Spec: the SessionStore contract (../store.ts); Redis commands GET, PTTL, SET (EX), DEL, EXPIRE, EVAL,
  * EVALSHA (https://redis.io/docs/latest/commands/), and scripting atomicity (https://redis.io/docs/latest/develop/interact/programmability/eval-intro/).
  *
  * Not here: the protocol and the connection (../../redis/).
@@ -60,6 +67,22 @@ export class RedisSessionStore implements SessionStore {
     if (text === null) return null;
     if (typeof text !== 'string') throw this.#strangeReply('GET', text);
     return decodeRecord(text);
+  }
+
+  async getWithExpiry(id: string): Promise<{ record: SessionRecord; expiresAtMs: number } | null> {
+    if (!isSessionId(id)) return null;
+    const key = KEY_PREFIX + id;
+    // Read before asking: Redis counts `left` from a later moment, so this sum is never too late.
+    const askedAt = Date.now();
+    const [text, left] = await Promise.all([this.#command(['GET', key]), this.#command(['PTTL', key])]);
+    if (text === null) return null;
+    if (typeof text !== 'string') throw this.#strangeReply('GET', text);
+    if (typeof left !== 'number') throw this.#strangeReply('PTTL', left);
+    // -2: deleted since the GET (a logout in between). -1: a key without expiry, which only someone
+    // writing it by hand can make; reported as such, so that server-session.ts restarts it with one.
+    if (left === -2) return null;
+    const record = decodeRecord(text);
+    return record === null ? null : { record, expiresAtMs: left === -1 ? Number.POSITIVE_INFINITY : askedAt + left };
   }
 
   async set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean> {

@@ -169,6 +169,67 @@ test('FileSessionStore.touch() with a new time to live rewrites the file', async
   await store.close();
 });
 
+test('FileSessionStore.touch() restarts the time to live by the mtime alone: the same file, the same bytes', async () => {
+  const clock = new TestClock();
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, now: clock.now, sweepIntervalMs: 0 });
+  const id = newId();
+  const path = join(directory, `${id}.json`);
+  await store.set(id, record(), 60, null);
+  const [before, bytes] = [statSync(path), readFileSync(path)];
+  clock.advanceSeconds(30);
+  await store.touch(id, 60);
+  const after = statSync(path);
+  assert.equal(after.ino, before.ino, 'not replaced by a rename');
+  assert.deepEqual(readFileSync(path), bytes, 'not rewritten');
+  assert.equal(after.mtimeMs - before.mtimeMs, 30_000);
+  assert.equal((await store.getWithExpiry(id))?.expiresAtMs, clock.now() + 60_000);
+  await store.close();
+});
+
+test('FileSessionStore reads and touches without the lock, so a write in progress delays neither', async () => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const id = newId();
+  await store.set(id, record(), 60, null);
+  // A lock held by a live process (this one), as during another request's write.
+  writeFileSync(join(directory, `${id}.lock`), String(process.pid));
+  const started = Date.now();
+  assert.deepEqual((await store.getWithExpiry(id))?.record, record());
+  await store.touch(id, 60);
+  assert.ok(Date.now() - started < 500, `${Date.now() - started} ms`);
+  await assert.rejects(store.set(id, record(2), 60, 1), (error: unknown) => error instanceof SessionStoreUnavailableError, 'a write still waits for the lock');
+  await store.close();
+});
+
+test('FileSessionStore: kill -9 in the middle of touches never damages a session', async () => {
+  const storeModule = new URL('../../../src/session/stores/filesystem.js', import.meta.url).href;
+  const directory = freshDir();
+  const id = newId();
+  const writer = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const written = { data: { padding: 'x'.repeat(200_000) }, permanent: false, version: 7, createdAt: 1 };
+  await writer.set(id, written, 60, null);
+  await writer.close();
+  const toucher = `
+    import { FileSessionStore } from ${JSON.stringify(storeModule)};
+    const store = await FileSessionStore.open({ directory: ${JSON.stringify(directory)}, sweepIntervalMs: 0 });
+    for (let round = 0; ; round += 1) {
+      await store.touch(${JSON.stringify(id)}, 60);
+      if (round === 3) process.stdout.write('touching\\n');
+    }`;
+  for (let round = 0; round < 3; round += 1) {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', toucher], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(child.stdout!, 'data');
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+    assert.deepEqual(await store.get(id), written, 'the record is whole');
+    assert.deepEqual(readdirSync(directory), [`${id}.json`], 'no lock or temporary file left');
+    await store.close();
+  }
+});
+
 test('FileSessionStore refuses to write under an id that is not a session id', async () => {
   const store = await FileSessionStore.open({ directory: freshDir(), sweepIntervalMs: 0 });
   await assert.rejects(store.set('../escape', record(), 60, null), /not a session id/);

@@ -104,3 +104,12 @@ test('MemorySessionStore with maxEntries 1 keeps the newest record', async () =>
   assert.equal(store.size, 1);
   await store.close();
 });
+
+test('MemorySessionStore.getWithExpiry() is a use, as get() is: a session read that way is kept from a flood', async () => {
+  const store = new MemorySessionStore({ maxEntries: 10, sweepIntervalMs: 0 });
+  await store.set('user', record(), 60, null);
+  assert.notEqual(await store.getWithExpiry('user'), null);
+  for (let index = 0; index < 100; index += 1) await store.set(`flood-${index}`, record(), 60, null);
+  assert.deepEqual((await store.getWithExpiry('user'))?.record, record(), 'promoted to the protected segment by its second use');
+  await store.close();
+});

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { RedisClient } from '../../../src/redis/client.js';
+import { RespDecoder } from '../../../src/redis/resp.js';
 import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../../../src/session/store.js';
 import { RedisSessionStore } from '../../../src/session/stores/redis.js';
 import { testSessionStore } from '../../../src/testing/store-contract.js';
@@ -41,6 +42,21 @@ describe('RedisSessionStore', { skip }, () => {
     const ttl = (await admin.command(['TTL', `scratchpad:session:${id}`])) as number;
     assert.ok(ttl > 100 && ttl <= 120, `ttl ${ttl}`);
     assert.deepEqual(JSON.parse((await admin.command(['GET', `scratchpad:session:${id}`])) as string), { version: 1, createdAt: 1, permanent: true, data: { a: 1 } });
+    await Promise.all([store.close(), admin.close()]);
+  });
+
+  test('RedisSessionStore.getWithExpiry() reads the expiry from PTTL, and calls a key without one (written by hand) Infinity', async () => {
+    const store = newStore();
+    const admin = new RedisClient({ host: '127.0.0.1', port: redis.port });
+    const id = randomBytes(32).toString('base64url');
+    const written = { data: { a: 1 }, permanent: false, version: 1, createdAt: 1 };
+    const before = Date.now();
+    await store.set(id, written, 120, null);
+    const read = await store.getWithExpiry(id);
+    assert.deepEqual(read?.record, written);
+    assert.ok(read!.expiresAtMs > before + 119_000 && read!.expiresAtMs <= Date.now() + 120_000, `expiresAtMs ${read!.expiresAtMs - before} ms after the write`);
+    await admin.command(['PERSIST', `scratchpad:session:${id}`]);
+    assert.equal((await store.getWithExpiry(id))?.expiresAtMs, Number.POSITIVE_INFINITY);
     await Promise.all([store.close(), admin.close()]);
   });
 
@@ -109,7 +125,11 @@ async function fakeRedis(reply: string): Promise<{ port: number; close: () => vo
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('data', () => socket.write(reply));
+    // One reply per command, however the commands arrive (GET and PTTL come in one chunk).
+    const decoder = new RespDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      for (const _command of decoder.push(chunk)) socket.write(reply);
+    });
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -125,6 +145,7 @@ async function fakeRedis(reply: string): Promise<{ port: number; close: () => vo
 const strangeReplies: readonly { command: string; reply: string; call: (store: RedisSessionStore) => Promise<unknown>; kind: RegExp }[] = [
   { command: 'GET', reply: ':5\r\n', call: (store) => store.get('a'.repeat(43)), kind: /GET answered with the integer 5/ },
   { command: 'GET', reply: '*0\r\n', call: (store) => store.get('a'.repeat(43)), kind: /GET answered with an array/ },
+  { command: 'PTTL', reply: '$2\r\n{}\r\n', call: (store) => store.getWithExpiry('a'.repeat(43)), kind: /PTTL answered with a string/ },
   { command: 'EVALSHA', reply: '+OK\r\n', call: (store) => store.set('a'.repeat(43), { data: {}, permanent: false, version: 1, createdAt: 0 }, 60, null), kind: /EVALSHA answered with a string/ },
   { command: 'EVALSHA', reply: ':7\r\n', call: (store) => store.set('a'.repeat(43), { data: {}, permanent: false, version: 1, createdAt: 0 }, 60, null), kind: /EVALSHA answered with the integer 7/ },
 ];
