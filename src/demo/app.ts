@@ -54,7 +54,7 @@ import {
   type SessionContext,
   type Sessions,
 } from '../index.js';
-import { cookieKind, readCookieParts } from './cookie-parts.js';
+import { cookieKind } from './cookie-parts.js';
 import { PAGE_STYLE } from './html.js';
 import { keepIndexPages } from './kept-pages.js';
 import { CookieLab, readLabForm, type LabForm } from './lab-form.js';
@@ -98,7 +98,7 @@ export interface DemoOptions {
 
 export function createDemoApp(options: DemoOptions): Application {
   const { sessions } = options;
-  const { cookie, format, store } = sessions;
+  const { cookie, format } = sessions;
   // Every page may use exactly one inline style block, the one pages.ts writes, and no script.
   const headers = securityHeaders([cspSourceHash(PAGE_STYLE)]);
   const library = options.source ?? null;

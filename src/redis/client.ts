@@ -113,7 +113,7 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
 
 /**
  * The refusals Redis sends under the generic ERR code: too many connections (maxclients), and a
- * command this server does not offer. We send only commands every Redis has (GET, SET, DEL, EXPIRE,
+ * command this server does not offer. We send only commands every Redis has (GET, PTTL, SET, DEL, EXPIRE,
  * EVAL, EVALSHA, AUTH, SELECT, PING), so "unknown command" means one was renamed or disabled in its
  * configuration (scripting turned off, say): a setting to change there, not a bug here.
  */

@@ -88,6 +88,11 @@ export interface SessionsOptions {
   readonly redis?: RedisSettings;
   /** Server-side sessions: new sessions per minute per client address (429 past it); 0: no limit. */
   readonly newSessionsPerMinute?: number;
+  /**
+   * Server-side sessions: restart an unchanged session's idle time only once a tenth of it has
+   * passed (default `true`, one store read per request); `false` restarts it on every request.
+   */
+  readonly lazyRefresh?: boolean;
   /** Issue and check CSRF tokens (`context.csrfToken()`, `context.form()`). Default `true`. */
   readonly csrf?: boolean;
   /** Behind a reverse proxy: believe its X-Forwarded-Proto and X-Forwarded-For. Default `false`. */
@@ -403,6 +408,7 @@ export async function createSessions(options: SessionsOptions): Promise<Sessions
     fileDirectory: options.fileDirectory ?? DEFAULT_FILE_DIR,
     redis,
     memo: options.memo ?? true,
+    lazyRefresh: options.lazyRefresh ?? true,
   };
   const clock = options.now === undefined ? {} : { now: options.now };
   // Store events (Redis lost, Redis back) are the operator's only sign of an outage: said by default.
@@ -458,6 +464,7 @@ function refuseUnusedOptions(options: SessionsOptions, store: SessionType | 'cus
     ['encrypt', !serverSide || options.encrypt !== true, "false unless the store is 'cookie' (a server-side session's cookie holds only an id, and the data never leaves the server)"],
     ['idleLifetimeSeconds', serverSide, 'unset with cookie sessions (a cookie session has no idle lifetime; cookie.lifetimeSeconds is its limit)'],
     ['newSessionsPerMinute', serverSide, 'unset with cookie sessions (they cost the server nothing to create)'],
+    ['lazyRefresh', serverSide, 'unset with cookie sessions (they have no store to refresh)'],
     ['memoryMax', store === 'memory', "unset unless the store is 'memory'"],
     ['fileDirectory', store === 'filesystem', "unset unless the store is 'filesystem'"],
     ['redis', store === 'redis', "unset unless the store is 'redis'"],
@@ -472,6 +479,8 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 }
 
 const STORE_TYPES: readonly SessionType[] = ['cookie', 'memory', 'filesystem', 'redis'];
+/** What every SessionStore has (getWithExpiry is optional). */
+const STORE_METHODS = ['get', 'set', 'destroy', 'touch', 'close'];
 /** Redis on this machine, database 0: what `store: 'redis'` means, as in Flask-Session. */
 const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379/0';
 const STORE_ACCEPTED = "'cookie', 'memory', 'filesystem', 'redis', a redis:// or rediss:// URL, or a SessionStore";
@@ -480,7 +489,10 @@ function readStore(options: SessionsOptions): { type: SessionType; redis: RedisS
   const given = options.store ?? 'cookie';
   const caFile = options.redisCaFile === undefined ? {} : { caFile: options.redisCaFile };
   if (typeof given === 'object' && given !== null) {
-    if (typeof given.get !== 'function' || typeof given.set !== 'function') throw new SessionsOptionError('store', STORE_ACCEPTED, 'an object that is not a SessionStore');
+    // All of it, now: a missing touch() would otherwise be a 500 on the first unchanged session.
+    const missing = STORE_METHODS.filter((method) => typeof (given as unknown as Record<string, unknown>)[method] !== 'function');
+    if (typeof given.name !== 'string' || given.name === '') missing.unshift('name');
+    if (missing.length > 0) throw new SessionsOptionError('store', STORE_ACCEPTED, `an object without ${missing.join(', ')} (store.ts says what each must do)`);
     return { type: 'memory', redis: parseRedisUrl(LOCAL_REDIS_URL), customStore: given };
   }
   if (typeof given !== 'string') throw new SessionsOptionError('store', STORE_ACCEPTED, typeof given);

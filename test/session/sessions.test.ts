@@ -140,6 +140,13 @@ test('the same app on a server-side store: the cookie holds an id, the data live
   assert.equal((await postForm(`${memory}/login`, { username: 'dan' })).status, 303);
 });
 
+test('newSessionsPerMinute: a server-side store counts new sessions per client address, which the listener passes on', async () => {
+  const url = await serve({ store: 'memory', newSessionsPerMinute: 2 });
+  const statuses: number[] = [];
+  for (const username of ['erin', 'frank', 'grace']) statuses.push((await postForm(`${url}/login`, { username })).status);
+  assert.deepEqual(statuses, [303, 303, 429]);
+});
+
 test('a store that is down is a 503 page that keeps its cause for the logs, and the handler never runs', async () => {
   let handled = 0;
   const down: SessionStore = {
@@ -285,7 +292,9 @@ const badOptions: readonly { name: string; options: Record<string, unknown>; mes
   { name: 'memoryMax without the memory store', options: { store: 'cookie', memoryMax: 10 }, message: /^createSessions\(\): memoryMax must be unset unless the store is 'memory'/ },
   { name: 'fileDirectory without the filesystem store', options: { store: 'memory', fileDirectory: '/tmp/x' }, message: /fileDirectory must be unset unless the store is 'filesystem'/ },
   { name: 'an idle lifetime for cookie sessions', options: { idleLifetimeSeconds: 60 }, message: /idleLifetimeSeconds must be unset with cookie sessions/ },
-  { name: 'an object that is not a store', options: { store: { name: 'x' } }, message: /an object that is not a SessionStore/ },
+  { name: 'an object that is not a store', options: { store: { name: 'x' } }, message: /an object without get, set, destroy, touch, close \(store\.ts says/ },
+  { name: 'a store without touch() or a name', options: { store: { get() {}, set() {}, destroy() {}, close() {} } }, message: /; got an object without name, touch \(/ },
+  { name: 'lazyRefresh with cookie sessions', options: { lazyRefresh: false }, message: /lazyRefresh must be unset with cookie sessions/ },
   { name: 'the Flask format with a server-side store', options: { store: 'memory', format: 'flask' }, message: /^createSessions\(\): format must be 'native' unless the store is 'cookie'/ },
   { name: 'a cookie name with a space', options: { cookie: { name: 'my session' } }, message: /^createSessions\(\): cookie.name must be/ },
   { name: 'SameSite=None without Secure', options: { cookie: { sameSite: 'None', secure: false } }, message: /^createSessions\(\): cookie.sameSite must be/ },
