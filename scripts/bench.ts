@@ -9,13 +9,16 @@
  * session work, the same security headers) sent the same request and answering with as many bytes,
  * measured by the same generator just before it (see row()): absolute numbers depend on the
  * machine, ratios much less.
+ * Two rows compare two of our own servers instead, measured at the same time (see sameTimeRow()):
+ * the default configuration against ACCESS_LOG=false (what the access log costs, stdout to a file as
+ * in production), and the library (scripts/library-server.ts) against the hand-written server.
  * BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 50) and BENCH_ROUNDS (default 5) tune the runs.
  * The server is the one built beside this script (../../dist/server.js), or BENCH_SERVER, the path
  * of another build's server.js (to compare two versions from one checkout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +33,7 @@ const jsonPath = args.includes('--json') ? args[args.indexOf('--json') + 1] : un
 const SERVER = process.env['BENCH_SERVER'] ?? fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const HANDWRITTEN = fileURLToPath(new URL('./handwritten-server.js', import.meta.url));
+const LIBRARY = fileURLToPath(new URL('./library-server.js', import.meta.url));
 const KEY = 'benchmark-secret-key-of-at-least-32-bytes';
 
 /** Every server started, so that none outlives the benchmark, whatever happens to it. */
@@ -43,24 +47,28 @@ interface Running {
   stop(): Promise<void>;
 }
 
-/** Starts a node script pinned to CPU 0 and waits for the line that tells its URL. */
+/**
+ * Starts a node script pinned to CPU 0 and waits for the line that tells its URL. Its stdout goes to
+ * a file, as in production: that is where an access log's cost is measured (a write to a file is
+ * synchronous in Node, to a pipe not).
+ */
 async function start(script: string, env: Record<string, string>, urlFrom: (line: string) => string | null, pin = true): Promise<Running> {
   // A cluster is not pinned: its workers are meant to spread over every CPU (wrk shares one with them).
   const command = pin && hasTool('taskset') ? ['taskset', '-c', '0', process.execPath, script] : [process.execPath, script];
-  const child: ChildProcess = spawn(command[0]!, command.slice(1), { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stdout = join(mkdtempSync(join(tmpdir(), 'bench-stdout-')), 'stdout');
+  const fd = openSync(stdout, 'w');
+  const child: ChildProcess = spawn(command[0]!, command.slice(1), { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', fd, 'inherit'] });
+  closeSync(fd);
   children.add(child);
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      for (const line of output.split('\n')) {
-        const found = urlFrom(line);
-        if (found !== null) resolve(found);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
-  });
-  return { url, stop: () => new Promise((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  for (;;) {
+    const output = readFileSync(stdout, 'utf8');
+    const url = output.split('\n').map(urlFrom).find((found) => found !== null);
+    if (url !== undefined && url !== null) return { url, stop: () => new Promise((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
+    if (exited !== undefined) throw new Error(`${script} exited with ${exited}: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 const startBare = (env: Record<string, string>) => start(BARE, env, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
@@ -164,6 +172,28 @@ async function row(scenario: string, server: string, candidate: Load): Promise<v
   rows.push({ scenario, server, ...median.result, baseline: median.baseline, ratio: median.ratio, ratioRange: [pairs[0]!.ratio, pairs[pairs.length - 1]!.ratio] });
 }
 
+/**
+ * A row that compares two of our own servers, measured at the same time: both on CPU 0, loaded by
+ * two wrk at once on CPU 1, ROUNDS times, the order in which the two start swapped every round. Two
+ * versions a few per cent apart cannot be told apart by runs one after the other on this machine,
+ * whose speed drifts by ±20 % within a minute; run at the same time, the drift hits both alike
+ * (docs/performance.md, "How a code change was judged"). The row is the pair with the median ratio.
+ */
+async function sameTimeRow(scenario: string, server: string, candidate: Load, baseline: Load): Promise<void> {
+  const pairs: { baseline: number; result: LoadResult; ratio: number }[] = [];
+  const run = (load: Load) => measure(load.url, load.options);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    let result: LoadResult;
+    let base: LoadResult;
+    if (round % 2 === 0) [result, base] = await Promise.all([run(candidate), run(baseline)]);
+    else [base, result] = await Promise.all([run(baseline), run(candidate)]);
+    pairs.push({ baseline: base.requestsPerSecond, result, ratio: result.requestsPerSecond / base.requestsPerSecond });
+  }
+  pairs.sort((a, b) => a.ratio - b.ratio);
+  const median = pairs[Math.floor(pairs.length / 2)]!;
+  rows.push({ scenario, server, ...median.result, baseline: median.baseline, ratio: median.ratio, ratioRange: [pairs[0]!.ratio, pairs[pairs.length - 1]!.ratio] });
+}
+
 // 1. What the headers every response carries cost a bare server (the baseline below sends them too).
 const minimal = await startBare({ BARE_HEADERS: 'minimal' });
 await row('GET /', 'bare node:http, minimal headers', { url: `${minimal.url}/`, options: {} });
@@ -194,7 +224,20 @@ for (const configuration of configurations) {
     const handwritten = await start(HANDWRITTEN, { SECRET_KEY: KEY }, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
     const pageBytes = Buffer.byteLength((await once(`${server.url}/`, { headers: { cookie } })).body);
     await row('GET / with a valid session', 'hand-written node:http + HMAC (reference)', { url: `${handwritten.url}/${pageBytes}`, options: { headers: { cookie } } });
+    // The same page through the library's public API (scripts/library-server.ts: same bytes and
+    // headers, no CSRF, no inspector), against the hand-written server, at the same time.
+    const library = await start(LIBRARY, { SECRET_KEY: KEY }, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
+    const samePage = { options: { headers: { cookie } } };
+    await sameTimeRow('GET / with a valid session', 'library vs hand-written (same time)', { url: `${library.url}/${pageBytes}`, ...samePage }, { url: `${handwritten.url}/${pageBytes}`, ...samePage });
+    await library.stop();
     await handwritten.stop();
+    // What the access log costs: the default configuration (ACCESS_LOG on, in batches) against
+    // ACCESS_LOG=false, both fresh, stdout to a file, at the same time.
+    const logging = await startScratchpad({ ACCESS_LOG: 'true' });
+    const silent = await startScratchpad({});
+    await sameTimeRow('GET / with a valid session', 'default config vs ACCESS_LOG=false (same time)', { url: `${logging.url}/`, ...samePage }, { url: `${silent.url}/`, ...samePage });
+    await logging.stop();
+    await silent.stop();
     await row('GET / anonymous', configuration.name, { url: `${server.url}/`, options: {} });
     const form = await loginForm(server.url);
     const post = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie }, body: form.body('benchmark', false) };
@@ -205,13 +248,15 @@ for (const configuration of configurations) {
 redis?.stop();
 await bare.stop();
 
-// 3. The table: each ratio is against the bare server measured just before, for the same kind of request.
+// 3. The table: each ratio is against the bare server measured just before, for the same kind of
+//    request, except in the rows marked "same time", whose baseline is the server after "vs".
 console.log(`load: ${useWrk ? 'wrk' : 'built-in node:http generator'}, ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run, median of ${ROUNDS} alternating pairs${hasTool('taskset') ? ', server on CPU 0, load on CPU 1' : ''}`);
-console.log(`${'scenario'.padEnd(28)}${'server'.padEnd(44)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'bare req/s'.padStart(12)}  ratio  (lowest-highest pair)`);
+console.log(`${'scenario'.padEnd(28)}${'server'.padEnd(50)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'base req/s'.padStart(12)}  ratio  (lowest-highest pair)`);
 for (const row of rows) {
   console.log(
-    `${row.scenario.padEnd(28)}${row.server.padEnd(44)}${row.requestsPerSecond.toFixed(0).padStart(9)}${row.p50Ms.toFixed(2).padStart(9)}${row.p99Ms.toFixed(2).padStart(9)}${String(row.errors).padStart(8)}${row.baseline.toFixed(0).padStart(12)}  ${row.ratio.toFixed(2)}x  (${row.ratioRange[0].toFixed(2)}-${row.ratioRange[1].toFixed(2)})`,
+    `${row.scenario.padEnd(28)}${row.server.padEnd(50)}${row.requestsPerSecond.toFixed(0).padStart(9)}${row.p50Ms.toFixed(2).padStart(9)}${row.p99Ms.toFixed(2).padStart(9)}${String(row.errors).padStart(8)}${row.baseline.toFixed(0).padStart(12)}  ${row.ratio.toFixed(2)}x  (${row.ratioRange[0].toFixed(2)}-${row.ratioRange[1].toFixed(2)})`,
   );
 }
+console.log('base req/s: the bare server just before; in a "vs ... (same time)" row, the server after "vs", measured at the same time');
 if (redis === null) console.log('redis store: skipped, redis-server is not installed');
 if (jsonPath !== undefined) writeFileSync(jsonPath, JSON.stringify({ generator: useWrk ? 'wrk' : 'node', connections: CONNECTIONS, seconds: SECONDS, rows }, null, 2));

@@ -50,6 +50,7 @@
  * | MAX_CONNECTIONS_PER_CLIENT   | 100 (0 with TRUST_PROXY) | open connections from one client address (an IPv6 /64); 0: no limit |
  * | WORKERS                      | 1              | server processes on node:cluster, or auto (one per CPU); not with memory |
  * | ACCESS_LOG                   | true           | true or false                               |
+ * | ACCESS_LOG_BUFFER            | true           | false: one write per access-log line, without the batches of src/fast/buffered-log.ts (for benchmarks) |
  * | NODE_ENV                     | (none)         | "production" makes a weak SECRET_KEY fatal  |
  *
  * The secret key: without SECRET_KEY, and outside production, a random development key is made
@@ -87,6 +88,8 @@ export interface Config {
   /** Where sessions live: in the cookie, or in which server-side store. */
   readonly store: StoreSettings;
   readonly accessLog: boolean;
+  /** ACCESS_LOG_BUFFER: write the access log in batches (fast/buffered-log.ts) rather than a line at a time. */
+  readonly accessLogBuffer: boolean;
   /** TLS_CERT_FILE and TLS_KEY_FILE, read: the server then speaks HTTPS. */
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | null;
   /** TRUST_PROXY: believe X-Forwarded-Proto (only behind a proxy that sets it). */
@@ -151,6 +154,7 @@ export function loadConfig(env: Environment = process.env, cwd: string = process
     cookie,
     store,
     accessLog: readBoolean(env, 'ACCESS_LOG', true),
+    accessLogBuffer: readBoolean(env, 'ACCESS_LOG_BUFFER', true),
     tls,
     trustProxy,
     limits: readLimits(env, trustProxy),

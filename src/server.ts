@@ -4,7 +4,8 @@
  *
  * What: reads the environment (config.ts), opens the session backend (session/backend.ts),
  * builds the demo (demo/app.ts), serves it
- * (http/serve.ts), prints the URL, and exits 0 once in-flight requests have finished.
+ * (http/serve.ts), prints the URL, and exits 0 once in-flight requests have finished and the
+ * access log (written in batches: fast/buffered-log.ts) is out.
  *
  * Why: starting and stopping are where servers lose requests. A deploy sends SIGTERM; a server
  * that exits at once cuts off whoever was mid-login. Here it stops accepting, finishes what it has,
@@ -23,9 +24,12 @@
 import cluster from 'node:cluster';
 import { ConfigError, closeGracefully, createHttpServer, escapeForLog, loadConfig, UnsafeSessionDirectoryError, type Config } from './index.js';
 import { createDemoFromConfig, type ConfiguredDemo } from './demo/app.js';
+import { BufferedLog } from './fast/buffered-log.js';
 
 /** How long in-flight requests get to finish after a stop signal, before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long a stop waits for stdout to take the last access-log lines (a reader that reads takes them at once). */
+const LOG_DRAIN_MS = 5_000;
 
 async function start(): Promise<void> {
   let config: Config;
@@ -61,8 +65,16 @@ async function serve(config: Config): Promise<void> {
     console.error(`scratchpad: cannot open the ${config.store.type} session store: ${(error as Error).message}`);
     process.exit(1);
   }
+  // The access log, in batches (fast/buffered-log.ts) unless ACCESS_LOG_BUFFER=false. Each worker of
+  // a cluster has its own. Whatever ends the process, process.exit() included, the lines still
+  // waiting are written first.
+  const buffered = config.accessLog && config.accessLogBuffer ? new BufferedLog(process.stdout) : null;
+  if (buffered !== null) process.on('exit', () => buffered.flushBeforeExit());
+  let accessLog: ((line: string) => void) | null = null;
+  if (buffered !== null) accessLog = (line) => buffered.write(line);
+  else if (config.accessLog) accessLog = (line) => console.log(line);
   const server = createHttpServer(demo.application, {
-    accessLog: config.accessLog ? (line) => console.log(line) : null,
+    accessLog,
     errorLog: (message) => console.error(`scratchpad: internal error: ${message}`),
     limits: config.limits.server,
     tls: config.tls,
@@ -85,10 +97,14 @@ async function serve(config: Config): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    // The lines of requests already answered go before the stop message, as they came before it.
+    buffered?.flush();
     if (speaks) console.log(`scratchpad: ${signal} received, finishing requests in flight`);
     void closeGracefully(server, SHUTDOWN_GRACE_MS).then(async (finished) => {
       await demo.close();
       if (!finished) console.error(`scratchpad: requests still open after ${SHUTDOWN_GRACE_MS} ms were cut off`);
+      // Every line out before the exit: to a pipe, the last batches may still be on their way.
+      if (buffered !== null && !(await buffered.close(LOG_DRAIN_MS))) console.error(`scratchpad: access log: stdout had not taken every line after ${LOG_DRAIN_MS} ms; what it has not taken may be lost`);
       process.exit(finished ? 0 : 1);
     });
   };

@@ -14,6 +14,7 @@ test('loadConfig() defaults follow Flask and the issue', () => {
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.port, 5000);
   assert.equal(config.accessLog, true);
+  assert.equal(config.accessLogBuffer, true);
   assert.deepEqual(config.secretKeyFallbacks, []);
   assert.deepEqual(config.cookie, {
     name: 'session',
@@ -68,6 +69,11 @@ test('loadConfig() reads every variable', () => {
   });
 });
 
+test('loadConfig() reads ACCESS_LOG_BUFFER: false writes each access-log line at once', () => {
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, ACCESS_LOG_BUFFER: 'false' }, freshDir()).accessLogBuffer, false);
+  assert.equal(loadConfig({ SECRET_KEY: STRONG, ACCESS_LOG_BUFFER: '' }, freshDir()).accessLogBuffer, true);
+});
+
 test('loadConfig() treats empty variables as unset', () => {
   const config = loadConfig({ SECRET_KEY: STRONG, PORT: '', SESSION_COOKIE_DOMAIN: '', SESSION_COOKIE_SECURE: '' }, freshDir());
   assert.equal(config.port, 5000);
@@ -88,6 +94,7 @@ const invalidCases: readonly { env: Record<string, string>; variable: string; ac
   { env: { SESSION_COOKIE_SECURE: 'maybe' }, variable: 'SESSION_COOKIE_SECURE', accepted: /true or false/ },
   { env: { SESSION_REFRESH_EACH_REQUEST: '2' }, variable: 'SESSION_REFRESH_EACH_REQUEST', accepted: /true or false/ },
   { env: { ACCESS_LOG: 'off' }, variable: 'ACCESS_LOG', accepted: /true or false/ },
+  { env: { ACCESS_LOG_BUFFER: 'later' }, variable: 'ACCESS_LOG_BUFFER', accepted: /true or false, got "later"/ },
   { env: { SESSION_MEMO: 'flase' }, variable: 'SESSION_MEMO', accepted: /true or false, got "flase"/ },
   { env: { LIMIT_NEW_SESSIONS: 'lots' }, variable: 'LIMIT_NEW_SESSIONS', accepted: /a whole number from 0 to 1000000, got "lots"/ },
   { env: { LIMIT_NEW_SESSIONS: '-5' }, variable: 'LIMIT_NEW_SESSIONS', accepted: /a whole number from 0/ },
