@@ -29,6 +29,7 @@
  * | SESSION_COOKIE_FORMAT        | native         | native, or flask: exactly Flask's signed cookie |
  * | SESSION_IDLE_LIFETIME        | 86400 (1 d)    | seconds a volatile server-side session lives unused |
  * | SESSION_MEMORY_MAX           | 10000          | most sessions the memory store keeps        |
+ * | SESSION_LAZY_REFRESH         | true           | false: restart a server-side session's idle time on every request, not only once a tenth of it has passed |
  * | SESSION_MEMO                 | true           | false: the plain signer, sealer and codec alone, without the memos of src/fast/ (for benchmarks) |
  * | LIMIT_NEW_SESSIONS           | 100            | new server-side sessions per minute per client address (429 past it); 0: no limit |
  * | SESSION_FILE_DIR             | .scratchpad-sessions | directory of the filesystem store     |
@@ -301,6 +302,7 @@ function readStoreSettings(env: Environment, cwd: string): StoreSettings {
     idleLifetimeSeconds: readInteger(env, 'SESSION_IDLE_LIFETIME', DEFAULT_IDLE_LIFETIME_SECONDS, 1, MAX_LIFETIME_SECONDS),
     memoryMax: readInteger(env, 'SESSION_MEMORY_MAX', DEFAULT_MEMORY_MAX, 1, 100_000_000),
     memo: readBoolean(env, 'SESSION_MEMO', true),
+    lazyRefresh: readBoolean(env, 'SESSION_LAZY_REFRESH', true),
     newSessionsPerMinute: readInteger(env, 'LIMIT_NEW_SESSIONS', DEFAULT_NEW_SESSIONS_PER_MINUTE, 0, 1_000_000),
     fileDirectory: resolve(cwd, readString(env, 'SESSION_FILE_DIR', DEFAULT_FILE_DIR)),
     redis: readRedisUrl(env),

@@ -313,7 +313,7 @@ export async function createDemoFromConfig(
     store: store.type,
     cookie: config.cookie,
     format: store.format,
-    ...(serverSide ? { idleLifetimeSeconds: store.idleLifetimeSeconds, newSessionsPerMinute: store.newSessionsPerMinute } : { encrypt: store.encrypt }),
+    ...(serverSide ? { idleLifetimeSeconds: store.idleLifetimeSeconds, newSessionsPerMinute: store.newSessionsPerMinute, lazyRefresh: store.lazyRefresh ?? true } : { encrypt: store.encrypt }),
     ...(store.type === 'memory' ? { memoryMax: store.memoryMax } : {}),
     ...(store.type === 'filesystem' ? { fileDirectory: store.fileDirectory } : {}),
     ...(store.type === 'redis' ? { redis: store.redis } : {}),

@@ -214,12 +214,8 @@ function checkFormContentType(request: IncomingMessage): void {
   const contentType = request.headers['content-type'] ?? '';
   const [mediaType = '', ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
   if (mediaType !== 'application/x-www-form-urlencoded') {
-    throw new HttpError(
-      415,
-      contentType === ''
-        ? 'send the form with Content-Type: application/x-www-form-urlencoded; this request has no Content-Type'
-        : `send the form as application/x-www-form-urlencoded, not ${JSON.stringify(contentType)}`,
-    );
+    const sent = contentType === '' ? 'this request has no Content-Type' : `not ${JSON.stringify(contentType)}`;
+    throw new HttpError(415, `send the form as application/x-www-form-urlencoded, ${sent}`);
   }
   const charset = parameters.find((parameter) => parameter.startsWith('charset='));
   if (charset !== undefined && charset !== 'charset=utf-8' && charset !== 'charset="utf-8"') {

@@ -197,7 +197,7 @@ test('a session too large for a cookie: "Error 413: session too large", in sente
   assert.equal(response.status, 413);
   const page = await response.text();
   assert.match(page, /<h1>Error 413: session too large<\/h1>/);
-  assert.match(page, /<p>The session would be a \d+-byte cookie[^<]*redis\.<\/p>/);
+  assert.match(page, /<p>The session would be a \d+-byte cookie[^<]*redis \(createSessions\(\{ store \}\) in an application\)\.<\/p>/);
 });
 
 describe('the lab and the inspector in the other session modes', () => {
