@@ -175,23 +175,23 @@ for (const mode of modes) {
 
 describe('SESSION_TYPE=redis, counted by Redis', { skip: redisSkip }, () => {
   for (const lazy of [true, false]) {
-  test(lazy ? 'GET / with a session sends Redis one GET and one PTTL, together, and no EXPIRE' : 'with SESSION_LAZY_REFRESH=false, every GET / is a GET and an EXPIRE, as before the lazy refresh', async () => {
-    const own = await startRedis();
-    const admin = new RedisClient({ host: '127.0.0.1', port: own.port });
-    const server = await startServer({ SESSION_TYPE: 'redis', SESSION_REDIS_URL: own.url, ...(lazy ? {} : { SESSION_LAZY_REFRESH: 'false' }) });
-    try {
-      const cookie = sessionCookieFrom(await postForm(`${server.url}/login`, { username: 'alice' }))!;
-      await admin.command(['CONFIG', 'RESETSTAT']);
-      for (let request = 0; request < 10; request += 1) assert.match(await (await get(server.url, cookie)).text(), /Logged in as/);
-      const stats = String(await admin.command(['INFO', 'commandstats']));
-      const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
-      assert.deepEqual({ get: calls('get'), pttl: calls('pttl'), expire: calls('expire'), evalsha: calls('evalsha') }, { get: 10, pttl: lazy ? 10 : 0, expire: lazy ? 0 : 10, evalsha: 0 }, stats);
-    } finally {
-      await server.close();
-      await admin.close();
-      await own.stop();
-    }
-  });
+    test(lazy ? 'GET / with a session sends Redis one GET and one PTTL, together, and no EXPIRE' : 'with SESSION_LAZY_REFRESH=false, every GET / is a GET and an EXPIRE, as before the lazy refresh', async () => {
+      const own = await startRedis();
+      const admin = new RedisClient({ host: '127.0.0.1', port: own.port });
+      const server = await startServer({ SESSION_TYPE: 'redis', SESSION_REDIS_URL: own.url, ...(lazy ? {} : { SESSION_LAZY_REFRESH: 'false' }) });
+      try {
+        const cookie = sessionCookieFrom(await postForm(`${server.url}/login`, { username: 'alice' }))!;
+        await admin.command(['CONFIG', 'RESETSTAT']);
+        for (let request = 0; request < 10; request += 1) assert.match(await (await get(server.url, cookie)).text(), /Logged in as/);
+        const stats = String(await admin.command(['INFO', 'commandstats']));
+        const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+        assert.deepEqual({ get: calls('get'), pttl: calls('pttl'), expire: calls('expire'), evalsha: calls('evalsha') }, { get: 10, pttl: lazy ? 10 : 0, expire: lazy ? 0 : 10, evalsha: 0 }, stats);
+      } finally {
+        await server.close();
+        await admin.close();
+        await own.stop();
+      }
+    });
   }
 });
 
