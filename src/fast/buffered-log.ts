@@ -22,7 +22,11 @@
  *   Linux: the most that one `write(2)` puts into a pipe in one piece. With `WORKERS` > 1 every
  *   worker has a buffer of its own and all of them write to the one stdout they share, so a batch
  *   from one worker can never be split by a batch from another (to a file, one `write(2)` at the
- *   shared offset is never split either). A single line longer than a batch is written alone.
+ *   shared offset is never split either). A line longer than a batch is written alone; a line
+ *   longer than PIPE_BUF itself (a 16 KB request path can make one) is cut to fit it and says so
+ *   at its end: written whole, it could have another worker's batch land in its middle.
+ *   Order holds within each worker; between workers, lines may be up to one interval (100 ms) out
+ *   of order with each other, as each worker's batch waits for its own timer.
  * - One batch in flight at a time. A write to a pipe is asynchronous in Node (files and terminals
  *   are synchronous): when the reader is behind, Node queues the write in memory, and it would join
  *   queued writes into one `writev(2)`, which a pipe no longer takes in one piece. So the next
@@ -121,7 +125,7 @@ export class BufferedLog {
   /** Adds one line (without its "\n"). It is handed to the stream within the interval, or sooner. */
   write(line: string): void {
     if (this.#failed) return;
-    const text = `${line}\n`;
+    const text = `${fitOneWrite(line)}\n`;
     // Bytes, not characters: a path may hold Latin-1 letters, two bytes each in UTF-8.
     const bytes = Buffer.byteLength(text);
     if (this.#waitingBytes + bytes > this.#maxWaitingBytes) {
@@ -222,4 +226,21 @@ export class BufferedLog {
   }
 
   readonly #written = (): void => this.#handOver();
+}
+
+/** The most one write(2) puts into a pipe in one piece, on Linux: a longer write may be interleaved. */
+const PIPE_BUF = 4096;
+
+/**
+ * `line` if it fits one atomic write with its "\n"; otherwise its start, cut on a character
+ * boundary, and a note of how long it was, the whole within PIPE_BUF.
+ */
+export function fitOneWrite(line: string): string {
+  const bytes = Buffer.byteLength(line);
+  if (bytes + 1 <= PIPE_BUF) return line;
+  const note = ` [line of ${bytes} bytes, cut to ${PIPE_BUF} for the log]`;
+  const room = PIPE_BUF - 1 - Buffer.byteLength(note);
+  // A character cut in half decodes as U+FFFD, up to two bytes longer than its piece: drop it.
+  const start = Buffer.from(line).subarray(0, room).toString('utf8').replace(/\uFFFD$/, '');
+  return `${start}${note}`;
 }

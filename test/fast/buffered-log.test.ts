@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { BATCH_BYTES, BufferedLog } from '../../src/fast/buffered-log.js';
+import { BATCH_BYTES, BufferedLog, fitOneWrite } from '../../src/fast/buffered-log.js';
 
 /** A stream that records each write; while `stuck`, a write stays unfinished until `release()`. */
 class TestStream extends Writable {
@@ -91,6 +91,22 @@ test('BufferedLog writes a line longer than a batch alone, whole', () => {
   log.write('GET /after 200 0.1ms');
   log.flush();
   assert.deepEqual(stream.writes, ['GET / 200 0.1ms\n', `${long}\n`, 'GET /after 200 0.1ms\n']);
+});
+
+test('BufferedLog cuts a line longer than PIPE_BUF to one atomic write, on a character boundary, saying how long it was', () => {
+  const stream = new TestStream();
+  const log = new BufferedLog(stream, { intervalMs: 60_000 });
+  const long = `GET /x${'é'.repeat(3000)} 404 0.1ms`; // 6,016 bytes; the cut falls inside an é
+  log.write(long);
+  log.write('GET /after 200 0.1ms');
+  log.flush();
+  assert.equal(stream.writes.length, 2);
+  const [cut, after] = stream.writes;
+  assert.ok(Buffer.byteLength(cut!) <= 4096, `${Buffer.byteLength(cut!)} bytes`);
+  assert.match(cut!, /^GET \/xé+ \[line of 6016 bytes, cut to 4096 for the log\]\n$/);
+  assert.doesNotMatch(cut!, /\uFFFD/);
+  assert.equal(after, 'GET /after 200 0.1ms\n');
+  assert.equal(fitOneWrite('GET / 200 0.1ms'), 'GET / 200 0.1ms');
 });
 
 test('BufferedLog hands over one batch at a time: the next waits until the stream has written the last', async () => {
