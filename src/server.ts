@@ -2,10 +2,10 @@
  * The entry point (`node dist/server.js`, `npm start`): configuration → application → listen,
  * and a graceful stop on Ctrl-C or SIGTERM.
  *
- * What: reads the environment (config.ts), opens the session backend (session/backend.ts),
- * builds the demo (demo/app.ts), serves it
- * (http/serve.ts), prints the URL, and exits 0 once in-flight requests have finished and the
- * access log (written in batches: fast/buffered-log.ts) is out.
+ * What: reads the environment (config.ts), builds the demo (demo/app.ts) on sessions made by
+ * `createSessions()` (session/sessions.ts), as any application makes them, serves it
+ * (http/serve.ts), prints the URL, and exits 0 once in-flight requests have finished and the access
+ * log (written in batches: fast/buffered-log.ts) is out.
  *
  * Why: starting and stopping are where servers lose requests. A deploy sends SIGTERM; a server
  * that exits at once cuts off whoever was mid-login. Here it stops accepting, finishes what it has,

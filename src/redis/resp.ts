@@ -29,7 +29,7 @@
  * Not here: RESP3 (maps, sets, doubles: only sent after HELLO 3, which we never send), and the
  * connection (client.ts).
  *
- * Read next: client.ts.
+ * Read next: redis-url.ts, where a connection is described, then client.ts.
  */
 
 /** An error reply (`-ERR …`): Redis understood the command and refused it. */
