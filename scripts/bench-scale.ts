@@ -17,12 +17,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MemorySessionStore, newSessionId } from '../src/index.js';
-import { hasTool, runLoad, runWrk, startBenchRedis, type LoadResult } from './load.js';
+import { hasTool, runLoad, runWrk, sessionCookie, startBenchRedis, type LoadResult } from './load.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -80,28 +79,6 @@ async function start(script: string, env: Record<string, string>, urlFrom: (line
 
 const startScratchpad = (env: Record<string, string>) =>
   start(SERVER, { PORT: '0', ACCESS_LOG: 'false', SECRET_KEY: KEY, ...env }, (line) => /listening on (http:\/\/\S+)\//.exec(line)?.[1] ?? null);
-
-function fetchOnce(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ body: string; cookies: string[] }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ body, cookies: response.headers['set-cookie'] ?? [] }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(options.body);
-  });
-}
-
-/** Logs in through the form, as a browser does, and returns the Cookie header a browser would then send. */
-async function loginCookie(url: string): Promise<string> {
-  const form = await fetchOnce(`${url}/login`);
-  const token = /name="csrf_token" value="([^"]+)"/.exec(form.body)![1]!;
-  const csrf = form.cookies[0]!.split(';')[0]!;
-  const login = await fetchOnce(`${url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrf }, body: `username=benchmark&csrf_token=${token}` });
-  return `${login.cookies.find((line) => line.startsWith('session='))!.split(';')[0]!}; ${csrf}`;
-}
 
 interface ThroughputRow {
   readonly sessions: string;
@@ -162,7 +139,7 @@ await bare.stop();
 for (const [sessions, env] of [['cookie', {}], ...(redis === null ? [] : [['redis', { SESSION_TYPE: 'redis', SESSION_REDIS_URL: redis.url, LIMIT_NEW_SESSIONS: '0' }]])] as [string, Record<string, string>][]) {
   for (const workers of workerCounts) {
     const server = await startScratchpad({ ...env, WORKERS: String(workers) });
-    const cookie = await loginCookie(server.url);
+    const cookie = await sessionCookie(server.url);
     rows.push(await throughput(sessions, workers, `${server.url}/`, { cookie }));
     await server.stop();
   }
@@ -180,7 +157,7 @@ for (const count of [10_000, 100_000, 1_000_000]) {
 
 const CONNECTION_COUNT = 1000;
 const server = await startScratchpad({ MAX_CONNECTIONS: '5000', MAX_CONNECTIONS_PER_CLIENT: '0', KEEP_ALIVE_TIMEOUT_MS: '120000' });
-const cookie = await loginCookie(server.url);
+const cookie = await sessionCookie(server.url);
 await idleConnections(server.url, 20, cookie).then((warm) => warm.forEach((socket) => socket.destroy()));
 await new Promise((resolve) => setTimeout(resolve, 500));
 const rssBefore = residentBytes(server.pid);

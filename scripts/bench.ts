@@ -17,12 +17,11 @@
  * of another build's server.js (to compare two versions from one checkout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasTool, runLoad, runWrk, startBenchRedis, type LoadOptions, type LoadResult } from './load.js';
+import { hasTool, loginForm, requestOnce, runLoad, runWrk, sessionCookie, startBenchRedis, type LoadOptions, type LoadResult } from './load.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
@@ -81,40 +80,6 @@ async function measure(url: string, options: Omit<LoadOptions, 'seconds' | 'conn
   return run(SECONDS);
 }
 
-/** One request on a fresh connection (no keep-alive to race with the server's idle timeout). */
-function once(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ body: string; cookies: string[] }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ body, cookies: response.headers['set-cookie'] ?? [] }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(options.body);
-  });
-}
-
-/** The CSRF cookie and token a login post needs, fetched once like a browser's form. */
-async function loginForm(url: string): Promise<{ cookie: string; body: (username: string, remember: boolean) => string }> {
-  const response = await once(`${url}/login`);
-  const token = /name="csrf_token" value="([^"]+)"/.exec(response.body)![1]!;
-  const cookie = response.cookies[0]!.split(';')[0]!;
-  return { cookie, body: (username, remember) => `username=${username}&csrf_token=${token}${remember ? '&remember=on' : ''}` };
-}
-
-async function sessionCookie(url: string, remember: boolean): Promise<string> {
-  const form = await loginForm(url);
-  const response = await once(`${url}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie },
-    body: form.body('benchmark', remember),
-  });
-  // Both cookies, as a browser would send them: without the CSRF cookie, every page with a form
-  // would mint and sign a new CSRF token, which no real client causes.
-  return `${response.cookies.find((line) => line.startsWith('session='))!.split(';')[0]!}; ${form.cookie}`;
-}
-
 interface Row extends LoadResult {
   readonly scenario: string;
   readonly server: string;
@@ -144,7 +109,7 @@ interface Load {
  */
 async function bareTwin(candidate: Load): Promise<Load> {
   if (candidate.options.method === 'POST') return { url: `${bare.url}/login`, options: candidate.options };
-  const { body } = await once(candidate.url, candidate.options.headers === undefined ? {} : { headers: candidate.options.headers });
+  const { body } = await requestOnce(candidate.url, candidate.options.headers === undefined ? {} : { headers: candidate.options.headers });
   return { url: `${bare.url}/${Buffer.byteLength(body)}`, options: candidate.options };
 }
 
@@ -222,7 +187,7 @@ for (const configuration of configurations) {
     // The same request to a hand-written node:http + HMAC check (scripts/handwritten-server.ts),
     // padding its page to our page's size: where a careful version without a library stands.
     const handwritten = await start(HANDWRITTEN, { SECRET_KEY: KEY }, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
-    const pageBytes = Buffer.byteLength((await once(`${server.url}/`, { headers: { cookie } })).body);
+    const pageBytes = Buffer.byteLength((await requestOnce(`${server.url}/`, { headers: { cookie } })).body);
     await row('GET / with a valid session', 'hand-written node:http + HMAC (reference)', { url: `${handwritten.url}/${pageBytes}`, options: { headers: { cookie } } });
     // The same page through the library's public API (scripts/library-server.ts: same bytes and
     // headers, no CSRF, no inspector), against the hand-written server, at the same time.

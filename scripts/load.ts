@@ -5,6 +5,7 @@
  * requests per second and latency percentiles. It is slower than wrk, so absolute numbers are low;
  * the benchmarks only compare servers measured by the same generator in the same run (ratios).
  * `runWrk()` does the same with Debian's wrk, pinned to a CPU of its own, when it is installed.
+ * `sessionCookie()` logs in through the demo's form first, so that the load carries a real session.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -118,4 +119,39 @@ export async function startBenchRedis(): Promise<{ url: string; stop: () => void
   process.on('exit', () => child.kill('SIGKILL'));
   await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
   return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGKILL') };
+}
+
+/** One request on a fresh connection (no keep-alive to race with the server's idle timeout). */
+export function requestOnce(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ body: string; cookies: string[] }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ body, cookies: response.headers['set-cookie'] ?? [] }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(options.body);
+  });
+}
+
+/** The CSRF cookie and token a login post needs, fetched once like a browser's form. */
+export async function loginForm(url: string): Promise<{ cookie: string; body: (username: string, remember: boolean) => string }> {
+  const response = await requestOnce(`${url}/login`);
+  const token = /name="csrf_token" value="([^"]+)"/.exec(response.body)![1]!;
+  const cookie = response.cookies[0]!.split(';')[0]!;
+  return { cookie, body: (username, remember) => `username=${username}&csrf_token=${token}${remember ? '&remember=on' : ''}` };
+}
+
+/** Logs in through the form, as a browser does; returns the Cookie header a browser would then send. */
+export async function sessionCookie(url: string, remember = false): Promise<string> {
+  const form = await loginForm(url);
+  const response = await requestOnce(`${url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie },
+    body: form.body('benchmark', remember),
+  });
+  // Both cookies, as a browser would send them: without the CSRF cookie, every page with a form
+  // would mint and sign a new CSRF token, which no real client causes.
+  return `${response.cookies.find((line) => line.startsWith('session='))!.split(';')[0]!}; ${form.cookie}`;
 }

@@ -3,60 +3,18 @@
 // repository's dist/ through the package's self-reference ("exports" in package.json), so this
 // tests the built library exactly as an application sees it. `npm test` builds dist/ first.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { repositoryRoot, startListening, type ListeningProgram } from '../helpers/repository.js';
 import { skipUnlessInstalled } from '../helpers/tools.js';
 
 const REPOSITORY = repositoryRoot();
 const SECRET_KEY = 'examples-test-secret-key-of-at-least-32-bytes';
 
-/** The folder of this repository's package.json, found by walking up from this file (wherever it was compiled to). */
-function repositoryRoot(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(directory, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'scratchpad') return directory;
-    const parent = dirname(directory);
-    if (parent === directory) throw new Error(`no package.json of scratchpad above ${fileURLToPath(import.meta.url)}`);
-    directory = parent;
-  }
-}
-
-interface RunningExample {
-  /** `http://127.0.0.1:<port>`, from the one line the example prints. */
-  readonly url: string;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  /** SIGTERM, then its exit code. */
-  stop(): Promise<number | null>;
-}
-
-/** Runs `node examples/<file>` from the repository with PORT=0, and waits for its `listening on` line. */
-async function startExample(file: string, env: Record<string, string> = {}): Promise<RunningExample> {
-  // Only PATH is passed on: the example sees the environment a user gives it, nothing of the test's.
-  const child = spawn(process.execPath, [join('examples', file)], { cwd: REPOSITORY, env: { PATH: process.env['PATH'] ?? '', PORT: '0', SECRET_KEY, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  const stop = async (): Promise<number | null> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    return exit;
-  };
-  for (let waited = 0; waited < 10_000; waited += 20) {
-    const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
-    if (match !== null) return { url: match[1]!, stdout: () => stdout, stderr: () => stderr, stop };
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await stop();
-  throw new Error(`examples/${file} printed no "listening on" line; stdout: ${stdout}; stderr: ${stderr}`);
+/** Runs `node examples/<file>` from the repository with PORT=0; only PATH of the test's environment is passed on. */
+function startExample(file: string, env: Record<string, string> = {}): Promise<ListeningProgram> {
+  return startListening(join('examples', file), REPOSITORY, { PATH: process.env['PATH'] ?? '', PORT: '0', SECRET_KEY, ...env });
 }
 
 /** The `name=value` part of the Set-Cookie line for `name`, or null. */
@@ -116,7 +74,7 @@ const modes: readonly { type: 'cookie' | 'redis'; skip: string | false }[] = [
 for (const mode of modes) {
   describe(`examples/login.js with SESSION_TYPE=${mode.type}`, { skip: mode.skip }, () => {
     let redis: RedisServer | null = null;
-    let example: RunningExample;
+    let example: ListeningProgram;
     let env: Record<string, string> = {};
     before(async () => {
       if (mode.type === 'redis') {
@@ -268,7 +226,7 @@ test('examples/login.js without SECRET_KEY makes a random key and warns that ses
 });
 
 describe('examples/cart-api.js', () => {
-  let example: RunningExample;
+  let example: ListeningProgram;
   before(async () => {
     example = await startExample('cart-api.js');
   });

@@ -4,13 +4,12 @@
 // installed .d.ts files. If a file is missing from "files", or a type does not resolve through
 // "exports", this is the test that notices; every other test runs against the repository itself.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { repositoryRoot, startListening, type ListeningProgram } from '../helpers/repository.js';
 import { skipUnlessInstalled } from '../helpers/tools.js';
 
 const REPOSITORY = repositoryRoot();
@@ -18,18 +17,6 @@ const EXAMPLES = join(REPOSITORY, 'examples');
 const SECRET_KEY = 'package-test-secret-key-of-at-least-32-bytes';
 /** npm pack builds dist/ (the `prepare` script runs tsc), and npm install unpacks: minutes on a slow machine. */
 const TIMEOUT_MS = 5 * 60_000;
-
-/** The folder of this repository's package.json, found by walking up from this file (wherever it was compiled to). */
-function repositoryRoot(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(directory, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'scratchpad') return directory;
-    const parent = dirname(directory);
-    if (parent === directory) throw new Error(`no package.json of scratchpad above ${fileURLToPath(import.meta.url)}`);
-    directory = parent;
-  }
-}
 
 /**
  * The environment of a user's shell, not of this test: PATH and HOME only. Everything npm sets
@@ -50,30 +37,9 @@ function run(command: string, args: readonly string[], cwd: string, env: Record<
   });
 }
 
-interface RunningExample {
-  readonly url: string;
-  stop(): Promise<number | null>;
-}
-
-/** Runs `node <file>` in the application with PORT=0, and waits for its `listening on` line. */
-async function startExample(app: string, file: string): Promise<RunningExample> {
-  const child = spawn(process.execPath, [file], { cwd: app, env: userEnvironment({ PORT: '0', SECRET_KEY }) });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  const stop = async (): Promise<number | null> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    return exit;
-  };
-  for (let waited = 0; waited < 10_000; waited += 20) {
-    const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output);
-    if (match !== null) return { url: match[1]!, stop };
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await stop();
-  throw new Error(`${file} printed no "listening on" line: ${output}`);
+/** Runs `node <file>` in the application with PORT=0, as a user's shell would. */
+function startExample(app: string, file: string): Promise<ListeningProgram> {
+  return startListening(file, app, userEnvironment({ PORT: '0', SECRET_KEY }));
 }
 
 /** What has to stay out of the copy that gets packed: what git ignores here, and git itself. */

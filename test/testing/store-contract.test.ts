@@ -2,26 +2,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Flaw } from '../fixtures/flawed-stores.js';
+import { repositoryRoot } from '../helpers/repository.js';
 
 /** How many tests testSessionStore() registers: one per rule of the contract. */
 const CONTRACT_TESTS = 11;
 /** Of them, those that only a store with the optional getWithExpiry() runs; the others skip them. */
 const OPTIONAL_TESTS = 1;
-
-/** The repository: the first folder above this compiled file (in .build/test/testing/) with a package.json. */
-function repositoryRoot(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(folder, 'package.json'))) {
-    const parent = dirname(folder);
-    if (parent === folder) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    folder = parent;
-  }
-  return folder;
-}
 
 const root = repositoryRoot();
 /** Compiled beside this file, so it runs against the same build of the contract as this test. */
