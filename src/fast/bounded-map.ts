@@ -48,4 +48,14 @@ export class BoundedMap<Key, Value> {
     }
     this.#entries.set(key, value);
   }
+
+  /** Forgets `key`, if it is there. */
+  delete(key: Key): void {
+    this.#entries.delete(key);
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#entries.clear();
+  }
 }

@@ -32,6 +32,7 @@
 import { MemoizedCookieCodec } from '../fast/memoized-cookie-codec.js';
 import { MemoizedSealer } from '../fast/memoized-sealer.js';
 import { MemoizedSigner } from '../fast/memoized-signer.js';
+import { StatCheckedFileStore } from '../fast/stat-checked-file-store.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { Sealer } from '../signing/sealer.js';
 import { Signer, type SignerOptions } from '../signing/signer.js';
@@ -122,7 +123,7 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
     return { sessions: new CookieSessionInterface(options.cookie, codec, now), store: null, newSigner, close: async () => {} };
   }
   if (options.store.encrypt) log('sessions: SESSION_COOKIE_ENCRYPT has no effect here: the cookie holds only a random id, and the data stays on the server');
-  const store = options.customStore ?? (await openStore(options.store, now, log));
+  const store = options.customStore ?? (await openStore(options.store, now, log, memo));
   const perMinute = options.store.newSessionsPerMinute;
   const newSessionLimit = perMinute > 0 ? new RateLimiter({ perMinute, now }) : null;
   const sessions = new ServerSessionInterface({
@@ -137,14 +138,15 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
   return { sessions, store, newSigner, close: () => store.close() };
 }
 
-async function openStore(settings: StoreSettings, now: () => number, log: (message: string) => void): Promise<SessionStore> {
+async function openStore(settings: StoreSettings, now: () => number, log: (message: string) => void, memo: boolean): Promise<SessionStore> {
   switch (settings.type) {
     case 'memory':
       log(`sessions: memory store (at most ${settings.memoryMax}); it belongs to this process alone and is lost on restart`);
       return new MemorySessionStore({ maxEntries: settings.memoryMax, now });
     case 'filesystem':
       log(`sessions: filesystem store in ${settings.fileDirectory}`);
-      return FileSessionStore.open({ directory: settings.fileDirectory, now });
+      const files = await FileSessionStore.open({ directory: settings.fileDirectory, now });
+      return memo ? new StatCheckedFileStore(files, { now }) : files;
     case 'redis': {
       const client = new RedisClient({ ...settings.redis, log });
       log(`sessions: redis store at ${client.address}, database ${settings.redis.db}`);

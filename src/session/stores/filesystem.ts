@@ -194,6 +194,11 @@ export class FileSessionStore implements SessionStore {
     if (this.#sweeper !== null) clearInterval(this.#sweeper);
   }
 
+  /** The file that holds session `id`, or `null` when `id` is not one of our ids (../fast/ asks). */
+  fileOf(id: string): string | null {
+    return isSessionId(id) ? this.#path(id) : null;
+  }
+
   #path(id: string): string {
     return join(this.#directory, `${id}.json`);
   }
