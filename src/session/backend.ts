@@ -19,9 +19,11 @@
  * is why it must be long, random, and kept out of the code (config.ts reads it from the environment).
  *
  * Speed: this is the one place that uses the last chapter of the reading order (../fast/). By
- * default the signer, the sealer and the cookie codec are their memoized versions, which give the
- * same answers faster; `memo: false` (SESSION_MEMO=false, read by ../config.ts) builds the plain
- * modules alone, which is how the benchmark measures what the memos are worth.
+ * default the signer, the sealer and the cookie codec are their memoized versions, and files are
+ * read through the stat check, which give the same answers faster; `memo: false` (SESSION_MEMO=false,
+ * read by ../config.ts) builds the plain modules alone, which is how the benchmark measures what the
+ * memos are worth. A store that can tell when a record expires is wrapped in the lazy touch, which
+ * skips most restarts of idle time; `lazyRefresh: false` (SESSION_LAZY_REFRESH=false) leaves it out.
  *
  * Spec: none.
  *
@@ -32,6 +34,7 @@
 import { MemoizedCookieCodec } from '../fast/memoized-cookie-codec.js';
 import { MemoizedSealer } from '../fast/memoized-sealer.js';
 import { MemoizedSigner } from '../fast/memoized-signer.js';
+import { canTellExpiry, LazyTouchStore } from '../fast/lazy-touch-store.js';
 import { StatCheckedFileStore } from '../fast/stat-checked-file-store.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { Sealer } from '../signing/sealer.js';
@@ -71,8 +74,9 @@ export interface StoreSettings {
   readonly memo?: boolean;
   /**
    * Server-side sessions: restart an unchanged session's time to live only once a tenth of it has
-   * passed (on when absent), so that most requests cost the store one read; `false` restarts it on
-   * every request (server-session.ts, rule 2).
+   * passed (../fast/lazy-touch-store.ts, on when absent, for a store with `getWithExpiry`), so that
+   * most requests cost the store one read; `false` restarts it on every request (server-session.ts,
+   * rule 2).
    */
   readonly lazyRefresh?: boolean;
 }
@@ -126,14 +130,14 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
   const store = options.customStore ?? (await openStore(options.store, now, log, memo));
   const perMinute = options.store.newSessionsPerMinute;
   const newSessionLimit = perMinute > 0 ? new RateLimiter({ perMinute, now }) : null;
+  const lazy = (options.store.lazyRefresh ?? true) && canTellExpiry(store);
   const sessions = new ServerSessionInterface({
     settings: options.cookie,
     idleLifetimeSeconds: options.store.idleLifetimeSeconds,
-    store,
+    store: lazy ? new LazyTouchStore(store, { now }) : store,
     signer,
     now,
     newSessionLimit,
-    lazyRefresh: options.store.lazyRefresh ?? true,
   });
   return { sessions, store, newSigner, close: () => store.close() };
 }

@@ -17,8 +17,9 @@
  *    (If the record was already gone, no cookie is sent: see rule 4 for why.)
  * 2. An unchanged session is not written; its time to live is restarted (`touch`), since a server
  *    cannot see a browser close and must expire idle sessions itself: volatile ones after
- *    SESSION_IDLE_LIFETIME, permanent ones after PERMANENT_SESSION_LIFETIME. Not on every request,
- *    though: only once a tenth of that time has passed since the last restart (below).
+ *    SESSION_IDLE_LIFETIME, permanent ones after PERMANENT_SESSION_LIFETIME. (A restart on every
+ *    request is one store write more than a read needs; the last chapter's
+ *    ../fast/lazy-touch-store.ts skips the ones that change little, and says what that costs.)
  * 3. A session with no id yet, or one that asked for `regenerate()` (the demo does at login), gets a
  *    *new* id; the data moves with it and the old record is destroyed. This defeats session
  *    fixation, and it means an id the client made up is never adopted: an unknown id is a new session.
@@ -33,26 +34,6 @@
  *    went because the session ended (a logout) or moved to a new id (a login in a parallel request),
  *    and in the second case the browser already holds the new cookie, which a deletion sent by this
  *    slower reply would destroy. A reply only ever deletes the cookie its own request brought.
- *
- * Restarting idle time a tenth at a time. A restart is a write (Redis `EXPIRE`, a file's mtime),
- * and one on every request doubles what a request that only reads its session costs the store. So
- * `open()` reads the record together with when it expires (the store's `getWithExpiry`, if it has
- * one: still one operation), and rule 2 restarts the time to live T only when more than T/10 has
- * passed since its last restart, or when the record would outlive T from now (T was shortened
- * since). Most requests then cost the store that one read and nothing else.
- * - The bound, and which way it errs: the last restart is at most T/10 before the last request,
- *   and T counts from the restart, so a session ends between 0.9 T and T after its last request.
- *   It may end up to T/10 early; it never lives a moment past T idle.
- * - Nothing else moves: a skipped restart writes nothing, so the signature and age checks, key
- *   rotation, SESSION_ABSOLUTE_LIFETIME, versions and merges, and logout are exactly as without it
- *   (test/session/server-session.test.ts runs one browser's story both ways and compares).
- * - `lazyRefresh: false`, or a store without `getWithExpiry`, restarts on every request: exact, and
- *   one store operation more.
- * Measured (scripts/bench-store-trips.ts, GET / with a session, this rule against a restart on every
- * request, at the same time on a shared 2-core machine, ranges over 8 rounds): store operations per
- * request 2 → 1 for each store, and for Redis two round trips → one; requests per second of server
- * CPU under load (the inverse of CPU per request): memory 1.03× (0.96–1.11), files 1.30×
- * (1.14–1.40; 1.9× in process), Redis 1.15× (1.07–1.23).
  *
  * Spec: the SessionStore contract (store.ts). Session fixation: OWASP Session Management Cheat Sheet,
  * "Renew the Session ID After Any Privilege Level Change".
@@ -89,13 +70,6 @@ export interface ServerSessionOptions {
   readonly now?: () => number;
   /** New sessions per client (the key `open()` is given); `null` or absent: no limit. */
   readonly newSessionLimit?: RateLimiter | null;
-  /**
-   * When an unchanged session's time to live is restarted (rule 2).
-   * - `true` (the default): once more than a tenth of it has passed since the last restart, as the
-   *   store's `getWithExpiry` tells; on every request with a store that lacks it.
-   * - `false`: on every request, a `touch` each time.
-   */
-  readonly lazyRefresh?: boolean;
 }
 
 /** A client created new sessions faster than LIMIT_NEW_SESSIONS allows. A 429: wait and retry. */
@@ -110,17 +84,12 @@ export class TooManyNewSessionsError extends HttpError {
   }
 }
 
-/** What `open()` learned that `commit()` needs: which record, at which version, expiring when. */
+/** What `open()` learned that `commit()` needs: which record, at which version. */
 interface StoredState {
   readonly id: string;
   readonly version: number;
   readonly createdAt: number;
-  /** When the store said its time to live ends (milliseconds since the epoch); `null`: it did not say. */
-  readonly expiresAtMs: number | null;
 }
-
-/** Rule 2 restarts a time to live once more than this share of it has passed since the last restart. */
-const REFRESH_AFTER_SHARE = 0.1;
 
 /** Attempts at compare-and-set before giving up; each failure means another request just wrote. */
 const MAX_WRITE_ATTEMPTS = 20;
@@ -133,7 +102,6 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
   readonly #signer: Signer;
   readonly #now: () => number;
   readonly #newSessionLimit: RateLimiter | null;
-  readonly #lazyRefresh: boolean;
   /** Keyed by the Session object, so the application never sees (or forges) the id or version. */
   readonly #stored = new WeakMap<Session, StoredState>();
   /** Who sent the request of each session: the key its new records are counted under. */
@@ -148,7 +116,6 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
     this.#signer = options.signer;
     this.#now = options.now ?? Date.now;
     this.#newSessionLimit = options.newSessionLimit ?? null;
-    this.#lazyRefresh = options.lazyRefresh ?? true;
   }
 
   /** `client`: who sent the request (../http/client-address.ts `clientKey()`), for LIMIT_NEW_SESSIONS. */
@@ -178,28 +145,20 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
     }
     if (verified.payload.length !== ID_BYTES) return rejected(`MalformedSessionId: session id is ${verified.payload.length} bytes, not ${ID_BYTES}`);
     const id = verified.payload.toString('base64url');
-    // 2. Look the id up, with its expiry for rule 2. A store that is down throws
-    //    SessionStoreUnavailableError (a 503).
-    const found = await this.#read(id);
-    if (found === null) {
+    // 2. Look the id up. A store that is down throws SessionStoreUnavailableError (a 503).
+    const record = await this.#store.get(id);
+    if (record === null) {
       return rejected('UnknownSession: the store has no live session with this id (logged out or expired); a new session gets a new id');
     }
-    const { record, expiresAtMs } = found;
     const tooOld = absoluteLifetimeExceeded(record.createdAt, this.#settings, this.#now());
     if (tooOld !== null) {
       await this.#store.destroy(id);
       return rejected(tooOld);
     }
     const session = new Session(Object.entries(record.data), { permanent: record.permanent, isNew: false, createdAt: record.createdAt });
-    this.#stored.set(session, { id, version: record.version, createdAt: record.createdAt, expiresAtMs });
+    this.#stored.set(session, { id, version: record.version, createdAt: record.createdAt });
     if (client !== null) this.#clients.set(session, client);
     return { session, incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex }, secureRequest, record };
-  }
-
-  /** The record and its expiry in one store operation when the store can tell it; else `get()` alone. */
-  #read(id: string): Promise<{ record: SessionRecord; expiresAtMs: number | null } | null> {
-    if (this.#lazyRefresh && this.#store.getWithExpiry !== undefined) return this.#store.getWithExpiry(id);
-    return this.#store.get(id).then((record) => (record === null ? null : { record, expiresAtMs: null }));
   }
 
   async commit(loaded: LoadedSession, reply: Reply): Promise<Reply> {
@@ -254,11 +213,10 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
     const ttl = this.#ttl(session.permanent);
     const rotateKey = incoming.keyIndex !== null && incoming.keyIndex > 0;
     const refresh = session.permanent && this.#settings.refreshEachRequest;
-    // 2. Unchanged: restart its time to live if a tenth of it has passed; re-send the cookie only
-    //    to slide or re-sign it.
+    // 2. Unchanged: restart its time to live; re-send the cookie only to slide or re-sign it.
     if (!session.modified && stored !== null) {
       const slides = !session.permanent || this.#settings.refreshEachRequest;
-      if (slides && refreshDue(stored.expiresAtMs, ttl, this.#now())) await this.#store.touch(stored.id, ttl);
+      if (slides) await this.#store.touch(stored.id, ttl);
       return refresh || rotateKey ? this.#cookieFor(stored.id, session.permanent, secureRequest) : null;
     }
     // 3. New, or regenerating: a fresh id, then the old record goes. Every record written under a
@@ -316,19 +274,6 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
     const value = this.#signer.sign(this.#settings.name, Buffer.from(id, 'base64url'));
     return serializeSetCookie(sessionCookie(this.#settings, value, permanent, this.#now(), secureRequest));
   }
-}
-
-/**
- * Whether rule 2 restarts a time to live of `ttlSeconds` that the store said ends at `expiresAtMs`.
- * Yes when the store did not say (or lazy refresh is off, and it was not asked); yes when more than
- * a tenth of it has passed since it was last restarted; and yes when it ends later than a whole
- * `ttlSeconds` from now, since only a restart can bring a lifetime that was shortened down to size.
- */
-function refreshDue(expiresAtMs: number | null, ttlSeconds: number, nowMs: number): boolean {
-  if (expiresAtMs === null) return true;
-  const ttlMs = ttlSeconds * 1000;
-  const sinceRestartMs = nowMs - (expiresAtMs - ttlMs);
-  return sinceRestartMs < 0 || sinceRestartMs > ttlMs * REFRESH_AFTER_SHARE;
 }
 
 /**

@@ -26,9 +26,10 @@
  *   given, or `Date.now()`; `Infinity` for a record that has none). It must never be later than
  *   the moment the store will really stop returning the record, and may be earlier by a
  *   rounding. It should cost what `get` costs, one read (one round trip to a database): it is
- *   what lets server-session.ts see, in the read it makes anyway, that a session's time to live
- *   was restarted recently, and skip `touch` (its rule 2). A store without it still works: its
- *   sessions are touched on every request, one operation more.
+ *   what lets the last chapter's lazy touch (../fast/lazy-touch-store.ts) see, in the read a
+ *   request makes anyway, that a session's time to live was restarted recently, and skip the
+ *   `touch` of server-session.ts's rule 2. A store without it still works: its sessions are
+ *   touched on every request, one operation more.
  * - `close()` releases timers, files and sockets.
  * - Records are copies: changing a returned record's data never changes the stored one.
  * - A store that cannot answer (database down) throws `SessionStoreUnavailableError`; anything else

@@ -1,5 +1,6 @@
 // No lost updates: many truly concurrent HTTP requests on one session, each changing its own key,
 // against every store. A last-write-wins store is run through the same test to show it would fail.
+import { LazyTouchStore, type StoreWithExpiry } from '../../src/fast/lazy-touch-store.js';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
@@ -104,10 +105,10 @@ describe('redis store', { skip: redisSkip }, () => {
   });
 });
 
-test('requests that only read cost the store one operation each, and never lose a concurrent write', async () => {
+test('with the lazy touch (the default), requests that only read cost the store one operation each, and never lose a concurrent write', async () => {
   const memory = new MemorySessionStore({ maxEntries: 100 });
   const calls = { get: 0, getWithExpiry: 0, set: 0, destroy: 0, touch: 0 };
-  const counted: SessionStore = {
+  const counted: StoreWithExpiry = {
     name: 'counted',
     get: (id) => (calls.get++, memory.get(id)),
     getWithExpiry: (id) => (calls.getWithExpiry++, memory.getWithExpiry(id)),
@@ -116,7 +117,8 @@ test('requests that only read cost the store one operation each, and never lose 
     touch: (id, ttl) => (calls.touch++, memory.touch(id, ttl)),
     close: () => memory.close(),
   };
-  const servers = [await serve(counted), await serve(counted)];
+  // Two processes, each with its own lazy touch, as backend.ts builds it.
+  const servers = [await serve(new LazyTouchStore(counted)), await serve(new LazyTouchStore(counted))];
   try {
     const first = await fetch(`${servers[0]!.base}/add?key=first`);
     const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
