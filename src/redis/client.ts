@@ -63,6 +63,12 @@ export interface RedisClientOptions {
   readonly tls?: RedisTlsOptions | null;
   /** Receives one line when the connection is lost or comes back. */
   readonly log?: (message: string) => void;
+  /**
+   * How a command's bytes reach the socket, in the order the commands were issued. Absent:
+   * `socket.write(bytes)`, one write per command, at once. (The last chapter's
+   * ../fast/batched-redis-writes.ts sends all the commands of one turn of the event loop together.)
+   */
+  readonly write?: (socket: Socket, bytes: Buffer) => void;
 }
 
 export interface RedisTlsOptions {
@@ -142,7 +148,7 @@ const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 2_000;
 
 export class RedisClient {
-  readonly #options: Required<Omit<RedisClientOptions, 'username' | 'password' | 'log' | 'tls'>> & RedisClientOptions;
+  readonly #options: Required<Omit<RedisClientOptions, 'username' | 'password' | 'log' | 'tls' | 'write'>> & RedisClientOptions;
   #socket: Socket | null = null;
   #connecting: Promise<Socket> | null = null;
   /** Per connection, the commands sent and not yet answered, oldest first. */
@@ -190,7 +196,9 @@ export class RedisClient {
         socket.destroy(new RedisUnavailableError(`no reply within ${this.#options.commandTimeoutMs} ms`));
       }, this.#options.commandTimeoutMs);
       this.#waiting.get(socket)!.push({ command: String(args[0]), resolve, reject, timer });
-      socket.write(encodeCommand(args));
+      const bytes = encodeCommand(args);
+      if (this.#options.write === undefined) socket.write(bytes);
+      else this.#options.write(socket, bytes);
     });
   }
 

@@ -34,6 +34,7 @@
 import { MemoizedCookieCodec } from '../fast/memoized-cookie-codec.js';
 import { MemoizedSealer } from '../fast/memoized-sealer.js';
 import { MemoizedSigner } from '../fast/memoized-signer.js';
+import { writeInBatches } from '../fast/batched-redis-writes.js';
 import { canTellExpiry, LazyTouchStore } from '../fast/lazy-touch-store.js';
 import { StatCheckedFileStore } from '../fast/stat-checked-file-store.js';
 import { RateLimiter } from '../http/rate-limit.js';
@@ -52,7 +53,7 @@ import { RedisSessionStore } from './stores/redis.js';
 export type SessionType = 'cookie' | 'memory' | 'filesystem' | 'redis';
 
 /** Where the Redis store connects, and how: ../redis/client.ts's options, less the log (the backend's own). */
-export type RedisSettings = Omit<RedisClientOptions, 'log'>;
+export type RedisSettings = Omit<RedisClientOptions, 'log' | 'write'>;
 
 /** The store settings of the configuration (see ../config.ts for the variables and defaults). */
 export interface StoreSettings {
@@ -68,8 +69,8 @@ export interface StoreSettings {
   readonly fileDirectory: string;
   readonly redis: RedisSettings;
   /**
-   * SESSION_MEMO: the memos of ../fast/ (on when absent); `false` builds the plain signer, sealer
-   * and cookie codec alone.
+   * SESSION_MEMO: the memos and batches of ../fast/ (on when absent); `false` builds the plain
+   * signer, sealer, cookie codec, file store and Redis client alone.
    */
   readonly memo?: boolean;
   /**
@@ -152,7 +153,7 @@ async function openStore(settings: StoreSettings, now: () => number, log: (messa
       const files = await FileSessionStore.open({ directory: settings.fileDirectory, now });
       return memo ? new StatCheckedFileStore(files, { now }) : files;
     case 'redis': {
-      const client = new RedisClient({ ...settings.redis, log });
+      const client = new RedisClient({ ...settings.redis, log, ...(memo ? { write: writeInBatches } : {}) });
       log(`sessions: redis store at ${client.address}, database ${settings.redis.db}`);
       // Not fatal: the server starts, requests that need a session get a 503, and it recovers by itself.
       await client.command(['PING']).catch((error: Error) => log(`sessions: redis is not reachable yet (${error.message}); requests with a session get 503 until it is`));

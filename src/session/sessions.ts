@@ -101,7 +101,7 @@ export interface SessionsOptions {
   readonly formLimits?: FormLimits;
   /** Limits for `context.json()`. */
   readonly jsonLimits?: JsonLimits;
-  /** The memos of ../fast/ (default `true`); `false` runs the plain modules alone. */
+  /** The memos and batches of ../fast/ (default `true`); `false` runs the plain modules alone. */
   readonly memo?: boolean;
   /** Milliseconds since the epoch; tests pass a clock they control. */
   readonly now?: () => number;
