@@ -42,8 +42,9 @@
  * - What it costs when it does not help: a file read within SETTLE_MS of its last write or touch
  *   costs one `stat` more than the plain read (a session written on every request, say), and one
  *   kept settles into two.
- * Bounded: at most DEFAULT_FILE_MEMO_ENTRIES records, oldest first out (bounded-map.ts); a record
- * is what a session file holds, so the memo's worst case is that many session files.
+ * Bounded: at most DEFAULT_FILE_MEMO_ENTRIES records, oldest first out (bounded-map.ts), each from a
+ * file of at most MAX_KEPT_FILE_BYTES (a larger one is read whole every time, as without the memo):
+ * at worst 10,000 × 8 KiB of session data, about 80 MB, held as objects.
  *
  * Measured (the demo on SESSION_TYPE=filesystem, GET / with a session, wrk with 50 connections on
  * the other core; the same build with and without this module; see docs/performance.md): both
@@ -68,6 +69,8 @@ import type { FileSessionStore } from '../session/stores/filesystem.js';
 export const DEFAULT_SETTLE_MS = 3_000;
 /** Session files kept: the sessions active in the last few minutes of a busy server. */
 export const DEFAULT_FILE_MEMO_ENTRIES = 10_000;
+/** The largest session file kept: a login and a cart fit many times over; what does not is read each time. */
+export const MAX_KEPT_FILE_BYTES = 8 * 1024;
 
 export interface StatCheckedFileStoreOptions {
   /** The store's clock, the one the plain store was given (expiry). Default `Date.now`. */
@@ -142,7 +145,7 @@ export class StatCheckedFileStore implements SessionStore {
     }
     this.#kept.delete(id);
     const found = await this.#plain.getWithExpiry(id);
-    if (found === null || before === null || !this.#settled(before, startedAt)) return found;
+    if (found === null || before === null || before.size > MAX_KEPT_FILE_BYTES || !this.#settled(before, startedAt)) return found;
     const after = await fileVersion(path);
     if (after !== null && after !== 'missing' && sameVersion(before, after)) {
       this.#kept.set(id, { file: before, record: copyOf(found.record), expiresAtMs: found.expiresAtMs });

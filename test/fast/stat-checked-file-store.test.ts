@@ -7,13 +7,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_SETTLE_MS, StatCheckedFileStore, type StatCheckedFileStoreOptions } from '../../src/fast/stat-checked-file-store.js';
+import { DEFAULT_SETTLE_MS, MAX_KEPT_FILE_BYTES, StatCheckedFileStore, type StatCheckedFileStoreOptions } from '../../src/fast/stat-checked-file-store.js';
 import { openSessionBackend } from '../../src/session/backend.js';
 import type { SessionRecord } from '../../src/session/store.js';
 import { FileSessionStore } from '../../src/session/stores/filesystem.js';
 import { testSessionStore } from '../../src/testing/store-contract.js';
 import { TEST_COOKIE_SETTINGS, testStoreSettings } from '../helpers/fixtures.js';
 import { TestClock } from '../helpers/server.js';
+import { IDLE, login, page, setCookieOf, setup } from '../helpers/server-sessions.js';
+import type { ServerSessionInterface } from '../../src/session/server-session.js';
 
 const freshDir = () => join(mkdtempSync(join(tmpdir(), 'scratchpad-statmemo-')), 'sessions');
 const newId = () => randomBytes(32).toString('base64url');
@@ -162,6 +164,16 @@ test('StatCheckedFileStore forgets the oldest file past its capacity, and refuse
   await close();
 });
 
+test('StatCheckedFileStore reads a file larger than MAX_KEPT_FILE_BYTES every time, with the same answer', async () => {
+  const clock = new TestClock();
+  const { memo, writer, agree, close } = await threeStores(clock);
+  const id = newId();
+  await writer.set(id, record(1, { notes: 'n'.repeat(MAX_KEPT_FILE_BYTES) }), 600, null);
+  await agree(id);
+  assert.equal(memo.answeredFromMemo, 0);
+  await close();
+});
+
 test('StatCheckedFileStore lets the plain store answer when stat fails for another reason than a missing file', async () => {
   const clock = new TestClock();
   const { directory, memo, close } = await threeStores(clock);
@@ -179,4 +191,46 @@ test('openSessionBackend() reads files through the stat check with the memos on,
     assert.equal(backend.store instanceof FileSessionStore, !memo);
     await backend.close();
   }
+});
+
+test('sessions on the stat-checked file store answer as on the plain one: tampering, key rotation, idle expiry, logout and replay', async () => {
+  /** One browser's story on a file store; what the server answered at each step. */
+  async function story(checked: boolean): Promise<{ answers: string[]; answeredFromMemo: number }> {
+    const clock = new TestClock();
+    const plain = await FileSessionStore.open({ directory: freshDir(), now: clock.now, sweepIntervalMs: 0 });
+    const store = checked ? new StatCheckedFileStore(plain, { now: clock.now, wallClock: aMinuteAhead }) : plain;
+    const old = setup({ store, clock, secrets: ['old-key'], lazy: true }).sessions;
+    const rotated = setup({ store, clock, secrets: ['new-key', 'old-key'], lazy: true }).sessions;
+    const answers: string[] = [];
+    const request = async (sessions: ServerSessionInterface, cookie: string, logout = false) => {
+      const loaded = await sessions.open(cookie);
+      answers.push(`${String(loaded.session.get('username'))} ${loaded.incoming.rejection?.replace(/:.*/, '') ?? 'accepted'} key ${loaded.incoming.keyIndex}`);
+      if (logout) loaded.session.clear();
+      const sent = setCookieOf(await sessions.commit(loaded, page));
+      return sent === null || sent.startsWith('session=;') ? cookie : sent.split(';')[0]!;
+    };
+    let { cookie } = await login(old);
+    const [name, value] = cookie.split('=') as [string, string];
+    await request(old, `${name}=${value.slice(0, -2)}${value.endsWith('AA') ? 'BB' : 'AA'}`);
+    for (let step = 0; step < 3; step += 1) cookie = await request(old, cookie);
+    cookie = await request(rotated, cookie); // verified by the old key, re-signed with the new one
+    for (let step = 0; step < 3; step += 1) {
+      clock.advanceSeconds(IDLE / 2);
+      cookie = await request(rotated, cookie); // idle time restarted along the way
+    }
+    clock.advanceSeconds(IDLE + 1);
+    await request(rotated, cookie); // idle too long: the file has expired
+    ({ cookie } = await login(rotated, { username: 'bob' }));
+    await request(rotated, cookie);
+    await request(rotated, cookie, true); // logout
+    await request(rotated, cookie); // the old cookie replayed
+    await store.close();
+    return { answers, answeredFromMemo: store instanceof StatCheckedFileStore ? store.answeredFromMemo : 0 };
+  }
+  const checked = await story(true);
+  assert.deepEqual(checked.answers.slice(0, 2), ['undefined BadSignature key null', 'alice accepted key 0']);
+  assert.match(checked.answers.at(-4)!, /UnknownSession/, 'expired after its idle lifetime');
+  assert.deepEqual(checked.answers.slice(-3), ['bob accepted key 0', 'bob accepted key 0', 'undefined UnknownSession key null']);
+  assert.ok(checked.answeredFromMemo >= 5, `the memo answered (${checked.answeredFromMemo} reads)`);
+  assert.deepEqual((await story(false)).answers, checked.answers);
 });
