@@ -12,7 +12,8 @@
  * Two rows compare two of our own servers instead, measured at the same time (see sameTimeRow()):
  * the default configuration against ACCESS_LOG=false (what the access log costs, stdout to a file as
  * in production), and the library (scripts/library-server.ts) against the hand-written server.
- * BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 50) and BENCH_ROUNDS (default 5) tune the runs.
+ * BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 50) and BENCH_ROUNDS (default 5) tune the runs;
+ * BENCH_ONLY (a regular expression, such as `same time`) measures only the rows whose server matches.
  * The server is the one built beside this script (../../dist/server.js), or BENCH_SERVER, the path
  * of another build's server.js (to compare two versions from one checkout).
  */
@@ -26,6 +27,8 @@ import { hasTool, loginForm, requestOnce, runLoad, runWrk, sessionCookie, startB
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+/** BENCH_ONLY: a regular expression; only the rows whose server column matches it are measured. */
+const ONLY = new RegExp(process.env['BENCH_ONLY'] ?? '', 'i');
 const args = process.argv.slice(2);
 const useWrk = hasTool('wrk') && !args.includes('--node');
 const jsonPath = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
@@ -135,6 +138,7 @@ async function bareTwin(candidate: Load): Promise<Load> {
  * alone on its core is what is deployed, so that is what is measured.
  */
 async function row(scenario: string, server: string, candidate: Load): Promise<void> {
+  if (!ONLY.test(server)) return;
   const baselineLoad = await bareTwin(candidate);
   const pairs: { baseline: number; result: LoadResult; ratio: number }[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -155,6 +159,7 @@ async function row(scenario: string, server: string, candidate: Load): Promise<v
  * (docs/performance.md, "How a code change was judged"). The row is the pair with the median ratio.
  */
 async function sameTimeRow(scenario: string, server: string, candidate: Load, baseline: Load): Promise<void> {
+  if (!ONLY.test(server)) return;
   const pairs: { baseline: number; result: LoadResult; ratio: number }[] = [];
   const run = (load: Load) => measure(load.url, load.options);
   await Promise.all([candidate, baseline].map((load) => measure(load.url, load.options, SAME_TIME_WARM_UP_SECONDS)));
