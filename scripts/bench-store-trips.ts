@@ -4,8 +4,9 @@
  *
  *   npm run build:test && node .build/scripts/bench-store-trips.js [BUILD]
  *       one build (this one by default): restarting idle time only once a tenth of it has passed
- *       (server-session.ts, rule 2) against restarting it on every request (the same store, its
- *       getWithExpiry() hidden)
+ *       (the lazy touch, src/fast/lazy-touch-store.ts, which src/session/backend.ts puts around a
+ *       store with getWithExpiry()) against restarting it on every request (the same store, its
+ *       getWithExpiry() hidden, so that no lazy touch is put around it)
  *   node .build/scripts/bench-store-trips.js BEFORE AFTER
  *       two compiled builds of src/ (folders holding index.js), such as an older checkout's, each
  *       with its stores as they are

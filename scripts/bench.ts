@@ -88,7 +88,7 @@ async function measure(url: string, options: Omit<LoadOptions, 'seconds' | 'conn
  * The warm-up of a same-time row, both servers together, before its rounds. Two versions of one server differ by a few per cent, and so does
  * what the JIT still compiles after one second: the access log's path measured 0.93× of the server
  * without it in 4-second runs after 1 s of warm-up, and 0.97× in 8-second runs, while counted
- * instructions (scripts/count-instructions.ts) put its steady cost under 1 %. A server runs for
+ * instructions (scripts/count-instructions.ts) put its steady cost at 1–4 %. A server runs for
  * hours; what it costs once compiled is what is compared.
  */
 const SAME_TIME_WARM_UP_SECONDS = 4;

@@ -9,6 +9,12 @@
  * otherwise. Everything else is the wrapped store's. ../session/backend.ts puts it around every
  * store that can tell an expiry; `lazyRefresh: false` (SESSION_LAZY_REFRESH=false) leaves it out,
  * and the session is touched on every request, as ../session/server-session.ts's rule 2 says.
+ * (Three names, one thing: "lazy refresh" is the switch's name, "touch" the store's word for
+ * restarting a record's time to live, and "lazy touch" this module.)
+ *
+ * Not a store to hand to anything else: its `touch()` may do nothing, on purpose, so it breaks
+ * the contract's "touch restarts the time to live" (the shared suite fails it there). It is right
+ * only under server-session.ts, which touches a session only after reading it in the same request.
  *
  * Why: a restart is a write (Redis `EXPIRE`, a file's mtime), and one on every request doubled what
  * a request that only reads its session costs the store: two round trips to Redis instead of one.
@@ -27,11 +33,12 @@
  *   (`set`, `destroy`) or a real touch forgets it; a touch with nothing remembered is a real one.
  * Bounded: at most DEFAULT_LAZY_TOUCH_ENTRIES ids (bounded-map.ts), about 150 bytes each.
  *
- * Measured (scripts/bench-store-trips.ts, GET / with a session, this wrapper against a touch on
- * every request, at the same time on a shared 2-core machine, ranges over 8 rounds): store
- * operations per request 2 → 1 for each store, and for Redis two round trips → one; requests per
- * second of server CPU under load: memory 1.03× (0.96–1.11), files 1.30× (1.14–1.40), Redis 1.15×
- * (1.07–1.23).
+ * Measured (scripts/bench-store-trips.ts, GET / with a session, the rule against a touch on every
+ * request, at the same time on a shared 2-core machine, ranges over 8 rounds), when the rule was
+ * still written into server-session.ts; moving it here changed no store call (the tests that count
+ * them assert the same counts): store operations per request 2 → 1 for each store, and for Redis two
+ * round trips → one; requests per second of server CPU under load: memory 1.03× (0.96–1.11), files
+ * 1.30× (1.14–1.40), Redis 1.15× (1.07–1.23).
  *
  * Spec: none beyond the SessionStore contract (../session/store.ts).
  *

@@ -32,7 +32,7 @@
  * Not here: the format (../session/cookie-session.ts), the check (the protector: a Signer or a
  * Sealer, memoized or not; the two memos are independent and stack).
  *
- * Read next: lazy-touch-store.ts, the first of two speed-ups for server-side stores.
+ * Read next: lazy-touch-store.ts, the first of three speed-ups for server-side stores.
  */
 import { BoundedMap } from './bounded-map.js';
 import { NativeCookieCodec, type CookieSessionData } from '../session/cookie-session.js';

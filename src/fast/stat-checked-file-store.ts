@@ -5,23 +5,30 @@
  * What: `StatCheckedFileStore` wraps ../session/stores/filesystem.ts's `FileSessionStore`. Its
  * `get` and `getWithExpiry` first `stat` the session's file. When the memo holds that id and the
  * file has the same device, inode, size, modification time and change time as when the memo read
- * it, the kept record is the answer (a copy, as a store's records must be); otherwise the plain
- * store reads the file and, if the file had settled (below), the answer is kept. Every write
+ * it, the kept record is the answer (kept as JSON text and parsed afresh each time, so that every
+ * caller gets a copy of its own, as a store's records must be); otherwise the plain store reads the
+ * file and, if the file had settled (below), the answer is kept. Every write
  * (`set`, `destroy`, `touch`, the sweep) is the plain store's, untouched. `SESSION_MEMO=false`
  * (../session/backend.ts) runs the plain store alone.
  *
- * Why: the plain read is open, fstat, read and close, four trips to libuv's thread pool, then a
- * JSON.parse; the check is one trip. With lazy refresh (../session/server-session.ts, rule 2) most
- * requests with a session do nothing else with the store, so that read was most of a request.
- * Measured: see "Measured" at the end of this header.
+ * Why: the plain read is open, fstat, read and close, four trips to libuv's thread pool; the check
+ * is one. With the lazy touch (lazy-touch-store.ts) most requests with a session do nothing else
+ * with the store, so that read was most of what a request cost it. Measured: see "Measured" at
+ * the end of this header.
  *
  * The rule it must keep: the answer is the one the plain store would give at that moment. The
  * argument, step by step:
  * - A session file's bytes change only when the file is replaced (the plain store writes a new file
  *   and renames it over: a new inode) or its times are set (`touch`: a new mtime). Anything else
- *   that writes to it, an editor or a restore, changes its ctime, which the kernel sets to the
- *   current time and no program can set back. So a file with the same inode and ctime holds the
- *   same bytes; size and mtime are compared too, for free.
+ *   that writes to it with write(2), an editor or a restore, changes its ctime, which the kernel
+ *   sets to the current time and no program can set back. So a file with the same inode and ctime
+ *   holds the same bytes; size and mtime are compared too, for free. One writer escapes this: a
+ *   program that maps the file into memory and writes through the mapping, which Linux stamps with
+ *   a new ctime only at the first write to a clean page (an outside review showed a later one,
+ *   flushed, changing the bytes and no time). No program of ours writes session files that way, and
+ *   only the server's own user can write them at all (the directory is checked at start); still,
+ *   no entry is kept longer than KEEP_AT_MOST_MS (10 s): after that the plain store reads the file
+ *   again, so such a write is seen within 10 s, not never.
  * - But an inode number is reused once its file is gone, and file times have a granularity (a
  *   kernel tick, up to 10 ms, on ext4; a second or two on older file systems): a file replaced
  *   twice within one tick could come back with the old inode, the old size, the old mtime (the
@@ -34,41 +41,48 @@
  *   settled file: the bytes read are then that file's (a replacement in between would have a new
  *   ctime), and the mtime in the key is the one the expiry was computed from.
  * - The wall clock is trusted not to step back by SETTLE_MS while an entry is kept: that is what
- *   "later" means above. A clock seen to go back drops every entry at once.
+ *   "later" means above. A clock seen to go back drops every entry at once, and no entry is kept
+ *   past KEEP_AT_MOST_MS in any case.
  * - Expiry: a kept answer is given only while its expiry, computed by the plain store from that
  *   same mtime, has not passed by the store's clock; at expiry the plain store answers, and
  *   removes the file as it always does. Tampering, key rotation and absolute lifetime are decided
  *   above the store (the cookie's signature is checked before any store is asked).
  * - What it costs when it does not help: a file read within SETTLE_MS of its last write or touch
- *   costs one `stat` more than the plain read (a session written on every request, say), and one
- *   kept settles into two.
+ *   costs one `stat` more than the plain read, and one kept settles into two. That is every read of
+ *   a session written on every request, and of every session with SESSION_LAZY_REFRESH=false, whose
+ *   file is touched (its ctime changed) on every request and so never settles.
  * Bounded: at most DEFAULT_FILE_MEMO_ENTRIES records, oldest first out (bounded-map.ts), each from a
- * file of at most MAX_KEPT_FILE_BYTES (a larger one is read whole every time, as without the memo):
- * at worst 10,000 × 8 KiB of session data, about 80 MB, held as objects.
+ * file of at most MAX_KEPT_FILE_BYTES (a larger one is read whole every time, as without the memo),
+ * kept as its JSON text, not as parsed objects (which can take twenty times the bytes of their
+ * text): at worst 4,096 texts of 8 KiB, 32 MiB (64 MiB if they hold characters beyond Latin-1,
+ * which a JavaScript string stores in two bytes each).
  *
  * Measured (the demo on SESSION_TYPE=filesystem, GET / with a session, wrk with 50 connections on
  * the other core; the same build with and without this module; see docs/performance.md): both
- * servers at once on one core, six rounds in both orders, 1.48× the requests per second (1.39–1.54);
- * one after the other, each against a bare node:http server, 0.29–0.42× bare against 0.13–0.21×.
+ * servers at once on one core, six rounds in both orders, 1.42× the requests per second (1.34–1.54;
+ * 1.48× when it kept parsed records instead of their text); against a bare node:http server in
+ * `npm run bench`, 0.33–0.40× bare, where the plain file store measured 0.13–0.21×.
  *
  * Spec: POSIX stat(2) (st_ino, st_ctim), rename(2); the "racily clean" rule git's index uses for
  * the same problem (Documentation/technical/racy-git.txt in git's source).
  *
  * Not here: how files are written, locked and expired (../session/stores/filesystem.ts).
  *
- * Read next: batched-redis-writes.ts, the speed-up for the other store that crosses a boundary.
+ * Read next: batched-redis-writes.ts, the speed-up for the other store that leaves the process (a
+ * socket to Redis).
  */
 import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { BoundedMap } from './bounded-map.js';
-import type { JsonValue } from '../session/session.js';
-import type { SessionRecord, SessionStore } from '../session/store.js';
+import { decodeRecord, encodeRecord, type SessionRecord, type SessionStore } from '../session/store.js';
 import type { FileSessionStore } from '../session/stores/filesystem.js';
 
 /** How long after its last change a file must have sat still before it is kept. */
 export const DEFAULT_SETTLE_MS = 3_000;
-/** Session files kept: the sessions active in the last few minutes of a busy server. */
-export const DEFAULT_FILE_MEMO_ENTRIES = 10_000;
+/** How long an entry answers before the plain store reads its file again: a read in 10 s of a busy session costs nothing. */
+export const KEEP_AT_MOST_MS = 10_000;
+/** Session files kept: the sessions active in the last minute or so of a busy server. */
+export const DEFAULT_FILE_MEMO_ENTRIES = 4_096;
 /** The largest session file kept: a login and a cart fit many times over; what does not is read each time. */
 export const MAX_KEPT_FILE_BYTES = 8 * 1024;
 
@@ -94,8 +108,11 @@ interface FileVersion {
 
 interface Kept {
   readonly file: FileVersion;
-  readonly record: SessionRecord;
+  /** The record as `encodeRecord()` writes it: bounded by its length, and parsed into a fresh copy for each caller. */
+  readonly recordText: string;
   readonly expiresAtMs: number;
+  /** The wall clock when it was kept: it answers until KEEP_AT_MOST_MS later. */
+  readonly keptAt: number;
 }
 
 export class StatCheckedFileStore implements SessionStore {
@@ -139,16 +156,19 @@ export class StatCheckedFileStore implements SessionStore {
       return null;
     }
     const kept = this.#kept.get(id);
-    if (kept !== undefined && before !== null && sameVersion(kept.file, before) && kept.expiresAtMs > this.#now()) {
+    const fresh = kept !== undefined && startedAt - kept.keptAt <= KEEP_AT_MOST_MS;
+    if (kept !== undefined && fresh && before !== null && sameVersion(kept.file, before) && kept.expiresAtMs > this.#now()) {
+      // The text came from a record the plain store read, so it always decodes.
+      const record = decodeRecord(kept.recordText)!;
       this.#answeredFromMemo += 1;
-      return { record: copyOf(kept.record), expiresAtMs: kept.expiresAtMs };
+      return { record, expiresAtMs: kept.expiresAtMs };
     }
     this.#kept.delete(id);
     const found = await this.#plain.getWithExpiry(id);
     if (found === null || before === null || before.size > MAX_KEPT_FILE_BYTES || !this.#settled(before, startedAt)) return found;
     const after = await fileVersion(path);
     if (after !== null && after !== 'missing' && sameVersion(before, after)) {
-      this.#kept.set(id, { file: before, record: copyOf(found.record), expiresAtMs: found.expiresAtMs });
+      this.#kept.set(id, { file: before, recordText: encodeRecord(found.record), expiresAtMs: found.expiresAtMs, keptAt: startedAt });
     }
     return found;
   }
@@ -203,15 +223,11 @@ async function fileVersion(path: string): Promise<FileVersion | 'missing' | null
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : null;
   }
+  // A directory or a FIFO at a session's path is the plain store's to refuse.
+  if (!info.isFile()) return null;
   return { dev: info.dev, ino: info.ino, size: info.size, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs };
 }
 
 function sameVersion(a: FileVersion, b: FileVersion): boolean {
   return a.ino === b.ino && a.ctimeNs === b.ctimeNs && a.mtimeNs === b.mtimeNs && a.size === b.size && a.dev === b.dev;
-}
-
-/** A record nobody else holds: the memo's own stays as the file was, whatever a caller does with one. */
-function copyOf(record: SessionRecord): SessionRecord {
-  const flat = Object.values(record.data).every((value: JsonValue) => value === null || typeof value !== 'object');
-  return { ...record, data: flat ? { ...record.data } : structuredClone(record.data) };
 }

@@ -19,10 +19,10 @@
  * is why it must be long, random, and kept out of the code (config.ts reads it from the environment).
  *
  * Speed: this is the one place that uses the last chapter of the reading order (../fast/). By
- * default the signer, the sealer and the cookie codec are their memoized versions, and files are
- * read through the stat check, which give the same answers faster; `memo: false` (SESSION_MEMO=false,
- * read by ../config.ts) builds the plain modules alone, which is how the benchmark measures what the
- * memos are worth. A store that can tell when a record expires is wrapped in the lazy touch, which
+ * default the signer, the sealer and the cookie codec are their memoized versions, files are read
+ * through the stat check, and the Redis client writes the commands of a turn together, which give
+ * the same answers faster; `memo: false` (SESSION_MEMO=false, read by ../config.ts) builds the plain
+ * modules alone, which is how the benchmark measures what they are worth. A store that can tell when a record expires is wrapped in the lazy touch, which
  * skips most restarts of idle time; `lazyRefresh: false` (SESSION_LAZY_REFRESH=false) leaves it out.
  *
  * Spec: none.
@@ -52,7 +52,7 @@ import { RedisSessionStore } from './stores/redis.js';
 
 export type SessionType = 'cookie' | 'memory' | 'filesystem' | 'redis';
 
-/** Where the Redis store connects, and how: ../redis/client.ts's options, less the log (the backend's own). */
+/** Where the Redis store connects, and how: ../redis/client.ts's options, less the log (the backend's own) and the write (chosen here). */
 export type RedisSettings = Omit<RedisClientOptions, 'log' | 'write'>;
 
 /** The store settings of the configuration (see ../config.ts for the variables and defaults). */
@@ -69,8 +69,8 @@ export interface StoreSettings {
   readonly fileDirectory: string;
   readonly redis: RedisSettings;
   /**
-   * SESSION_MEMO: the memos and batches of ../fast/ (on when absent); `false` builds the plain
-   * signer, sealer, cookie codec, file store and Redis client alone.
+   * SESSION_MEMO: the memos, the stat check of files and the batched Redis writes of ../fast/ (on
+   * when absent); `false` builds the plain signer, sealer, cookie codec, file store and Redis client.
    */
   readonly memo?: boolean;
   /**
@@ -148,10 +148,11 @@ async function openStore(settings: StoreSettings, now: () => number, log: (messa
     case 'memory':
       log(`sessions: memory store (at most ${settings.memoryMax}); it belongs to this process alone and is lost on restart`);
       return new MemorySessionStore({ maxEntries: settings.memoryMax, now });
-    case 'filesystem':
+    case 'filesystem': {
       log(`sessions: filesystem store in ${settings.fileDirectory}`);
       const files = await FileSessionStore.open({ directory: settings.fileDirectory, now });
       return memo ? new StatCheckedFileStore(files, { now }) : files;
+    }
     case 'redis': {
       const client = new RedisClient({ ...settings.redis, log, ...(memo ? { write: writeInBatches } : {}) });
       log(`sessions: redis store at ${client.address}, database ${settings.redis.db}`);

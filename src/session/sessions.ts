@@ -101,7 +101,7 @@ export interface SessionsOptions {
   readonly formLimits?: FormLimits;
   /** Limits for `context.json()`. */
   readonly jsonLimits?: JsonLimits;
-  /** The memos and batches of ../fast/ (default `true`); `false` runs the plain modules alone. */
+  /** The memos of ../fast/, its stat check of session files and its batched Redis writes (default `true`); `false` runs without them. */
   readonly memo?: boolean;
   /** Milliseconds since the epoch; tests pass a clock they control. */
   readonly now?: () => number;

@@ -10,7 +10,7 @@
  * A logout is final only if `destroy()` is. Two parallel requests both keep their changes only if
  * `set()` is an atomic compare-and-set. An idle session ends only if an expired record is never
  * returned. One request cannot change another's session only if records are copies. An idle session
- * that is restarted only now and then (server-session.ts's rule 2) still ends in time only if
+ * that is restarted only now and then (the lazy touch, ../fast/lazy-touch-store.ts) still ends in time only if
  * `getWithExpiry()` never says a record expires later than it does. A store that
  * breaks a rule does not crash. It loses a write, or keeps a user logged in, and nothing shows it.
  * So a store for another database must pass the same suite as Scratchpad's memory, filesystem and
@@ -264,7 +264,7 @@ export function testSessionStore(name: string, makeStore: MakeStore, options: St
   test(`${name}: getWithExpiry(), which is optional, returns what get() returns and when its time to live ends, never later`, (context) =>
     withStore(async ({ store, now, pass }) => {
       if (store.getWithExpiry === undefined) {
-        context.skip('no getWithExpiry(): it is optional, and without it server-session.ts restarts the time to live on every request');
+        context.skip('no getWithExpiry(): it is optional, and without it the time to live is restarted on every request (no lazy touch)');
         return;
       }
       const getWithExpiry = store.getWithExpiry.bind(store);
@@ -279,7 +279,7 @@ export function testSessionStore(name: string, makeStore: MakeStore, options: St
         const hint = seconds ? '; this looks like seconds, and must be milliseconds since the epoch, like Date.now()' : '';
         assert.fail(
           `getWithExpiry() ${when} reported expiresAtMs ${show(reported)} for a time to live of ${ttlSeconds} s${off}: it must be the moment the store ` +
-            `stops returning the record, never later (server-session.ts would not restart a session about to end), and at most a second earlier${hint}`,
+            `stops returning the record, never later (the lazy touch would not restart a session about to end), and at most a second earlier${hint}`,
         );
       };
 

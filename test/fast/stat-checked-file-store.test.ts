@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_SETTLE_MS, MAX_KEPT_FILE_BYTES, StatCheckedFileStore, type StatCheckedFileStoreOptions } from '../../src/fast/stat-checked-file-store.js';
+import { DEFAULT_SETTLE_MS, KEEP_AT_MOST_MS, MAX_KEPT_FILE_BYTES, StatCheckedFileStore, type StatCheckedFileStoreOptions } from '../../src/fast/stat-checked-file-store.js';
 import { openSessionBackend } from '../../src/session/backend.js';
 import type { SessionRecord } from '../../src/session/store.js';
 import { FileSessionStore } from '../../src/session/stores/filesystem.js';
@@ -114,6 +114,23 @@ test('StatCheckedFileStore keeps no file changed within the settling time, and k
   wall += DEFAULT_SETTLE_MS + 1_000;
   await agree(id);
   assert.ok(memo.answeredFromMemo >= 1);
+  await close();
+});
+
+test('StatCheckedFileStore reads a file again once its entry is KEEP_AT_MOST_MS old, whatever stat says', async () => {
+  const clock = new TestClock();
+  let wall = Date.now() + 60_000;
+  const { memo, writer, agree, close } = await threeStores(clock, { wallClock: () => wall });
+  const id = newId();
+  await writer.set(id, record(1), 600, null);
+  await agree(id);
+  const answered = memo.answeredFromMemo;
+  assert.ok(answered >= 1);
+  wall += KEEP_AT_MOST_MS + 1;
+  await memo.getWithExpiry(id);
+  assert.equal(memo.answeredFromMemo, answered, 'read whole again');
+  await memo.getWithExpiry(id);
+  assert.equal(memo.answeredFromMemo, answered + 1, 'and kept anew');
   await close();
 });
 

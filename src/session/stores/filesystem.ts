@@ -44,8 +44,10 @@
  * Read next: ../../redis/resp.ts, the protocol the Redis store speaks.
  */
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HttpError } from '../../http/http-error.js';
 import { encodeRecord, isSessionId, recordFrom, SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../store.js';
 
 export interface FileStoreOptions {
@@ -65,6 +67,12 @@ const EMPTY_LOCK_MS = 1_000;
 const LOCK_WAIT_MS = 3_000;
 /** A temporary file older than this was left by a crash mid-write. */
 const STALE_TEMP_MS = 60_000;
+/**
+ * The largest session file written or read. A session is a login and what it carries, kilobytes;
+ * a file far larger was not written by this store, and reading it whole would take the memory
+ * (past 2 GiB, Node cannot even make the buffer and the process aborts).
+ */
+export const MAX_SESSION_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * SESSION_FILE_DIR is one another local user could write to. Its message names the directory, what
@@ -132,11 +140,14 @@ export class FileSessionStore implements SessionStore {
 
   async set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean> {
     if (!isSessionId(id)) throw new TypeError(`not a session id: ${JSON.stringify(id)}`);
+    const text = fileContent(ttlSeconds, record);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_SESSION_FILE_BYTES) throw new HttpError(413, `the session is ${bytes} bytes; the filesystem store keeps at most ${MAX_SESSION_FILE_BYTES}`);
     return this.#withLock(id, async () => {
       const current = await this.#read(id);
       const live = current !== null && !this.#expired(current) ? current : null;
       if ((live?.record.version ?? null) !== expectedVersion) return false;
-      await this.#writeAtomically(id, fileContent(ttlSeconds, record));
+      await this.#writeAtomically(id, text);
       return true;
     });
   }
@@ -206,12 +217,14 @@ export class FileSessionStore implements SessionStore {
   /**
    * The file's content and mtime, or null if it is missing or not a session file. Both come from
    * one open file: had the mtime been read by path, a write renaming a new file in between would
-   * pair this record with the other file's time.
+   * pair this record with the other file's time. Only a regular file of at most
+   * MAX_SESSION_FILE_BYTES is read: opened without blocking (a FIFO put there would otherwise hold
+   * a thread of the pool until someone writes to it), a directory, a FIFO or a huge file is no session.
    */
   async #read(id: string): Promise<FileContent | null> {
     let file;
     try {
-      file = await open(this.#path(id), 'r');
+      file = await open(this.#path(id), constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
       ignoreMissing(error);
       return null;
@@ -220,6 +233,7 @@ export class FileSessionStore implements SessionStore {
     let modifiedMs: number;
     try {
       const info = await file.stat();
+      if (!info.isFile() || info.size > MAX_SESSION_FILE_BYTES) return null;
       modifiedMs = info.mtimeMs;
       // One read of the size stat gave, not `file.readFile()`, which would stat again first: a
       // fifth of a read's cost. The size holds: a session file is replaced, never changed in place.

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SessionStoreUnavailableError } from '../../../src/session/store.js';
-import { FileSessionStore, UnsafeSessionDirectoryError } from '../../../src/session/stores/filesystem.js';
+import { FileSessionStore, MAX_SESSION_FILE_BYTES, UnsafeSessionDirectoryError } from '../../../src/session/stores/filesystem.js';
+import { HttpError } from '../../../src/http/http-error.js';
 import { testSessionStore } from '../../../src/testing/store-contract.js';
 import { TestClock } from '../../helpers/server.js';
 
@@ -335,4 +336,33 @@ test('FileSessionStore: kill -9 in the middle of writes never leaves a damaged s
     await store.destroy(id);
     await store.close();
   }
+});
+
+test('FileSessionStore finds no session in a FIFO, a directory or a huge file at a session path, and answers at once', async () => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const [fifo, folder, huge] = [newId(), newId(), newId()];
+  // A FIFO nobody writes to: opening it for reading without O_NONBLOCK would wait forever.
+  execFileSync('mkfifo', [join(directory, `${fifo}.json`)]);
+  mkdirSync(join(directory, `${folder}.json`));
+  // Sparse: 3 GiB on paper, nothing on disk. Reading it whole aborted the process (Node cannot make such a buffer).
+  writeFileSync(join(directory, `${huge}.json`), '');
+  truncateSync(join(directory, `${huge}.json`), 3 * 1024 ** 3);
+  const started = Date.now();
+  for (const id of [fifo, folder, huge]) {
+    assert.equal(await store.get(id), null, id);
+    assert.equal(await store.getWithExpiry(id), null, id);
+  }
+  assert.ok(Date.now() - started < 2_000, 'no read waited');
+  assert.equal(await store.sweep(), 0, 'the sweep passes over them too');
+  await store.close();
+});
+
+test('FileSessionStore refuses to write a session over MAX_SESSION_FILE_BYTES with a 413, and writes nothing', async () => {
+  const directory = freshDir();
+  const store = await FileSessionStore.open({ directory, sweepIntervalMs: 0 });
+  const id = newId();
+  await assert.rejects(store.set(id, record(1, { notes: 'n'.repeat(MAX_SESSION_FILE_BYTES) }), 60, null), (error: unknown) => error instanceof HttpError && error.status === 413 && /keeps at most 16777216/.test(error.message));
+  assert.deepEqual(readdirSync(directory), []);
+  await store.close();
 });
