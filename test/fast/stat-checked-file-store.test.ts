@@ -117,37 +117,25 @@ test('StatCheckedFileStore keeps no file changed within the settling time, and k
   await close();
 });
 
-test('StatCheckedFileStore reads a file again once its entry is KEEP_AT_MOST_MS old, whatever stat says', async () => {
-  const clock = new TestClock();
-  let wall = Date.now() + 60_000;
-  const { memo, writer, agree, close } = await threeStores(clock, { wallClock: () => wall });
-  const id = newId();
-  await writer.set(id, record(1), 600, null);
-  await agree(id);
-  const answered = memo.answeredFromMemo;
-  assert.ok(answered >= 1);
-  wall += KEEP_AT_MOST_MS + 1;
-  await memo.getWithExpiry(id);
-  assert.equal(memo.answeredFromMemo, answered, 'read whole again');
-  await memo.getWithExpiry(id);
-  assert.equal(memo.answeredFromMemo, answered + 1, 'and kept anew');
-  await close();
-});
-
-test('StatCheckedFileStore drops everything when the wall clock steps back', async () => {
-  const clock = new TestClock();
-  let wall = Date.now() + 60_000;
-  const { memo, writer, agree, close } = await threeStores(clock, { wallClock: () => wall });
-  const id = newId();
-  await writer.set(id, record(1), 600, null);
-  await agree(id);
-  const answered = memo.answeredFromMemo;
-  assert.ok(answered >= 1);
-  wall -= 1;
-  await memo.getWithExpiry(id);
-  assert.equal(memo.answeredFromMemo, answered, 'the first read after the step is the plain store\'s');
-  await close();
-});
+// Two ways an entry stops answering whatever stat says: it is old, or the wall clock went back.
+for (const [what, move] of [['once its entry is KEEP_AT_MOST_MS old', KEEP_AT_MOST_MS + 1], ['when the wall clock steps back (and drops every entry)', -1]] as const) {
+  test(`StatCheckedFileStore reads a file whole again ${what}, then keeps it anew`, async () => {
+    const clock = new TestClock();
+    let wall = Date.now() + 60_000;
+    const { memo, writer, agree, close } = await threeStores(clock, { wallClock: () => wall });
+    const id = newId();
+    await writer.set(id, record(1), 600, null);
+    await agree(id);
+    const answered = memo.answeredFromMemo;
+    assert.ok(answered >= 1);
+    wall += move;
+    await memo.getWithExpiry(id);
+    assert.equal(memo.answeredFromMemo, answered, 'the first read after it is the plain store\'s');
+    await memo.getWithExpiry(id);
+    assert.equal(memo.answeredFromMemo, answered + 1, 'and the file is kept again');
+    await close();
+  });
+}
 
 test('StatCheckedFileStore gives every caller its own copy of a record, nested values included', async () => {
   const clock = new TestClock();
