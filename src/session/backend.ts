@@ -22,8 +22,9 @@
  * default the signer, the sealer and the cookie codec are their memoized versions, files are read
  * through the stat check, and the Redis client writes the commands of a turn together, which give
  * the same answers faster; `memo: false` (SESSION_MEMO=false, read by ../config.ts) builds the plain
- * modules alone, which is how the benchmark measures what they are worth. A store that can tell when a record expires is wrapped in the lazy touch, which
- * skips most restarts of idle time; `lazyRefresh: false` (SESSION_LAZY_REFRESH=false) leaves it out.
+ * modules alone, which is how the benchmark measures what they are worth. A store that can tell
+ * when a record expires is wrapped in the lazy touch, which skips most restarts of idle time, at
+ * the price its header states; `lazyRefresh: false` (SESSION_LAZY_REFRESH=false) leaves it out.
  *
  * Spec: none.
  *

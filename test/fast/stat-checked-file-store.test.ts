@@ -2,8 +2,9 @@
 // moment, while files are replaced, touched, edited in place and removed by other processes; and
 // it must really answer from its memo when a file has settled (else it would be a test of nothing).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -175,6 +176,17 @@ test('StatCheckedFileStore reads a file larger than MAX_KEPT_FILE_BYTES every ti
   const id = newId();
   await writer.set(id, record(1, { notes: 'n'.repeat(MAX_KEPT_FILE_BYTES) }), 600, null);
   await agree(id);
+  assert.equal(memo.answeredFromMemo, 0);
+  await close();
+});
+
+test('StatCheckedFileStore finds no session in a FIFO or a directory at a session path, at once, as the plain store', async () => {
+  const clock = new TestClock();
+  const { directory, memo, close } = await threeStores(clock);
+  const [fifo, folder] = [newId(), newId()];
+  execFileSync('mkfifo', [join(directory, `${fifo}.json`)]);
+  mkdirSync(join(directory, `${folder}.json`));
+  for (const id of [fifo, folder, fifo, folder]) assert.equal(await memo.getWithExpiry(id), null, id);
   assert.equal(memo.answeredFromMemo, 0);
   await close();
 });

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
   createSessions,
@@ -52,6 +55,10 @@ const loginApp: SessionHandler = async (request, session, context) => {
   }
   if (path === '/big') {
     session.set('big', 'x'.repeat(5000));
+    return htmlReply(200, 'saved?');
+  }
+  if (path === '/huge') {
+    session.set('huge', 'x'.repeat(17 * 1024 * 1024));
     return htmlReply(200, 'saved?');
   }
   if (path === '/peek') {
@@ -127,6 +134,16 @@ test('a session too large for a cookie is a 413 page, and the browser keeps the 
   assert.equal(big.status, 413);
   assert.equal(big.headers.getSetCookie().length, 0);
   assert.match(await big.text(), /browsers silently drop cookies over 4096 bytes/);
+});
+
+test('a session too large for the filesystem store is a 413 page, and the session is kept as it was', async () => {
+  const url = await serve({ store: 'filesystem', fileDirectory: join(mkdtempSync(join(tmpdir(), 'scratchpad-sessions-')), 's') });
+  const cookie = sessionCookieFrom(await postForm(`${url}/login`, { username: 'erin' }))!;
+  const huge = await get(`${url}/huge`, cookie);
+  assert.equal(huge.status, 413);
+  assert.equal(huge.headers.getSetCookie().length, 0);
+  assert.match(await huge.text(), /the filesystem store keeps at most 16777216/);
+  assert.equal(await (await get(url, cookie)).text(), 'Logged in as erin');
 });
 
 test('the same app on a server-side store: the cookie holds an id, the data lives in the store', async () => {

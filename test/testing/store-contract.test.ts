@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Flaw } from '../fixtures/flawed-stores.js';
+import type { ExpiryFlaw, Flaw } from '../fixtures/flawed-stores.js';
 import { repositoryRoot } from '../helpers/repository.js';
 
 /** How many tests testSessionStore() registers: one per rule of the contract. */
@@ -16,7 +16,6 @@ const OPTIONAL_TESTS = 1;
 const root = repositoryRoot();
 /** Compiled beside this file, so it runs against the same build of the contract as this test. */
 const flawedStores = fileURLToPath(new URL('../fixtures/flawed-stores.js', import.meta.url));
-const flawedExpiryStores = fileURLToPath(new URL('./flawed-expiry-stores.js', import.meta.url));
 
 interface TapRun {
   readonly code: number | null;
@@ -131,7 +130,7 @@ for (const { flaw, breaks, fails } of flaws) {
 }
 
 // Stores that keep every rule but get the optional getWithExpiry() wrong: its test alone fails.
-const expiryFlaws: readonly { flaw: string; breaks: string; message: RegExp }[] = [
+const expiryFlaws: readonly { flaw: ExpiryFlaw; breaks: string; message: RegExp }[] = [
   {
     flaw: 'expiry-in-seconds',
     breaks: 'reports the expiry in seconds',
@@ -156,7 +155,7 @@ const expiryFlaws: readonly { flaw: string; breaks: string; message: RegExp }[] 
 
 for (const { flaw, breaks, message } of expiryFlaws) {
   test(`testSessionStore() fails a store whose getWithExpiry() ${breaks}, on that rule only, saying what the store did`, async () => {
-    const run = await runTap([flawedExpiryStores, flaw]);
+    const run = await runTap([flawedStores, flaw]);
     const failedNames = [...run.failed.keys()];
     assert.deepEqual(failedNames, [`FlawedExpiryStore(${flaw}): getWithExpiry(), which is optional, returns what get() returns and when its time to live ends, never later`], run.output);
     assert.match(run.failed.get(failedNames[0]!)!, message);

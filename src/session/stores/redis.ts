@@ -79,7 +79,8 @@ export class RedisSessionStore implements SessionStore {
     if (typeof text !== 'string') throw this.#strangeReply('GET', text);
     if (typeof left !== 'number') throw this.#strangeReply('PTTL', left);
     // -2: deleted since the GET (a logout in between). -1: a key without expiry, which only someone
-    // writing it by hand can make; reported as such, so that server-session.ts restarts it with one.
+    // writing it by hand can make; reported as such, so that the next touch gives it one (the lazy
+    // touch never skips a record without expiry).
     if (left === -2) return null;
     const record = decodeRecord(text);
     return record === null ? null : { record, expiresAtMs: left === -1 ? Number.POSITIVE_INFINITY : askedAt + left };
