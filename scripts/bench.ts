@@ -9,9 +9,10 @@
  * session work, the same security headers) sent the same request and answering with as many bytes,
  * measured by the same generator just before it (see row()): absolute numbers depend on the
  * machine, ratios much less.
- * Two rows compare two of our own servers instead, measured at the same time (see sameTimeRow()):
- * the default configuration against ACCESS_LOG=false (what the access log costs, stdout to a file as
- * in production), and the library (scripts/library-server.ts) against the hand-written server.
+ * Three rows compare two servers instead, measured at the same time (see sameTimeRow()): the
+ * default configuration against ACCESS_LOG=false (what the access log costs, stdout to a file as in
+ * production), the library (scripts/library-server.ts) against the hand-written server, and the
+ * bare server against the hand-written one (the most any library could lead it by).
  * BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 50) and BENCH_ROUNDS (default 5) tune the runs;
  * BENCH_ONLY (a regular expression, such as `same time`) measures only the rows whose server matches.
  * The server is the one built beside this script (../../dist/server.js), or BENCH_SERVER, the path
@@ -210,6 +211,9 @@ for (const configuration of configurations) {
     const library = await start(LIBRARY, { SECRET_KEY: KEY }, (line) => (/^\d+$/.test(line.trim()) ? `http://127.0.0.1:${line.trim()}` : null));
     const samePage = { options: { headers: { cookie } } };
     await sameTimeRow('GET / with a valid session', 'library vs hand-written (same time)', { url: `${library.url}/${pageBytes}`, ...samePage }, { url: `${handwritten.url}/${pageBytes}`, ...samePage });
+    // The ceiling of the row above: the bare server (no session work at all, the same page size)
+    // against the hand-written one. No library can lead the hand-written server by more than this.
+    await sameTimeRow('GET / with a valid session', 'bare vs hand-written (same time, the ceiling)', { url: `${bare.url}/${pageBytes}`, ...samePage }, { url: `${handwritten.url}/${pageBytes}`, ...samePage });
     await library.stop();
     await handwritten.stop();
     // What the access log costs: the default configuration (ACCESS_LOG on, in batches) against

@@ -7,6 +7,9 @@
  * Without arguments it compares the default configuration (access log on, stdout to a file) with
  * ACCESS_LOG=false: the access log's cost (docs/performance.md). Each argument is a candidate:
  * a name, then the environment it adds to the demo's, such as `redis=SESSION_TYPE=redis`.
+ * `--library` compares scripts/library-server.ts and the bare server with
+ * scripts/handwritten-server.ts instead (the "library vs hand-written" row of npm run bench), with a
+ * session cookie from the demo.
  *
  * Why counting: two versions a few per cent apart cannot be told apart by timing on a shared
  * machine (docs/performance.md, "How a code change was judged"), and a short timed run also pays
@@ -30,7 +33,7 @@ import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasTool, sessionCookie } from './load.js';
+import { hasTool, requestOnce, sessionCookie } from './load.js';
 
 const FEW = Number(process.env['COUNT_FEW'] ?? 4_000);
 const MANY = Number(process.env['COUNT_MANY'] ?? 16_000);
@@ -40,6 +43,10 @@ const KEY = 'benchmark-secret-key-of-at-least-32-bytes';
 interface Candidate {
   readonly name: string;
   readonly env: Record<string, string>;
+  /** The script to run; default the demo. The others listen on a port of their own and print it first. */
+  readonly script?: string;
+  /** The path to GET; default `/`. */
+  readonly path?: string;
 }
 
 function candidatesFrom(args: readonly string[]): Candidate[] {
@@ -74,25 +81,33 @@ async function send(url: string, cookie: string, count: number): Promise<void> {
   agent.destroy();
 }
 
+/** The server's address once it is up: the demo says "listening on", the scripts print their port. */
+function listeningAt(stdout: string, demoPort: string | null): string | null {
+  if (demoPort !== null) return stdout.includes('listening on') ? `http://127.0.0.1:${demoPort}` : null;
+  const firstLine = /^(\d+)\n/.exec(stdout);
+  return firstLine === null ? null : `http://127.0.0.1:${firstLine[1]}`;
+}
+
 /** The instructions the server ran while serving `requests` requests after a login, start-up included. */
-async function countRun(candidate: Candidate, requests: number): Promise<number> {
+async function countRun(candidate: Candidate, requests: number, cookie: string | null): Promise<number> {
   const directory = mkdtempSync(join(tmpdir(), 'count-instructions-'));
   const out = join(directory, 'callgrind.out');
   const stdout = join(directory, 'stdout');
   const fd = openSync(stdout, 'w');
   const port = String(20_000 + Math.floor(Math.random() * 20_000));
   const env = { PATH: process.env['PATH'] ?? '', PORT: port, SECRET_KEY: KEY, ...candidate.env };
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, '--single-threaded', SERVER], { env, stdio: ['ignore', fd, 'pipe'] });
+  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, '--single-threaded', candidate.script ?? SERVER], { env, stdio: ['ignore', fd, 'pipe'] });
   closeSync(fd);
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let waited = 0; !readFileSync(stdout, 'utf8').includes('listening on'); waited += 200) {
+  let url: string | null = null;
+  for (let waited = 0; url === null; waited += 200) {
     if (child.exitCode !== null || waited > 300_000) throw new Error(`the server under valgrind did not start: ${errors.slice(-2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+    url = listeningAt(readFileSync(stdout, 'utf8'), candidate.script === undefined ? port : null);
   }
-  const url = `http://127.0.0.1:${port}`;
-  await send(`${url}/`, await sessionCookie(url), requests);
+  await send(`${url}${candidate.path ?? '/'}`, cookie ?? (await sessionCookie(url)), requests);
   child.kill('SIGTERM');
   await exited;
   const summary = /^summary: (\d+)$/m.exec(readFileSync(out, 'utf8'));
@@ -104,10 +119,41 @@ if (!hasTool('valgrind')) {
   console.error('count-instructions: valgrind is not installed (apt-get install valgrind)');
   process.exit(1);
 }
+/**
+ * `--library`: the two servers of the "library vs hand-written" row, GET /<page bytes> with a
+ * session cookie that the demo, started with the same key (and not counted), hands out.
+ */
+async function libraryCandidates(): Promise<{ candidates: Candidate[]; cookie: string }> {
+  const demo = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', PORT: '0', SECRET_KEY: KEY, ACCESS_LOG: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    demo.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const address = /listening on (http:\/\/\S+)/.exec(seen);
+      if (address !== null) resolve(address[1]!.replace('localhost', '127.0.0.1').replace(/\/$/, ''));
+    });
+    demo.once('exit', () => reject(new Error(`the demo stopped before it listened: ${seen}`)));
+  });
+  const cookie = await sessionCookie(url);
+  const pageBytes = Buffer.byteLength((await requestOnce(`${url}/`, { headers: { cookie } })).body);
+  demo.kill('SIGTERM');
+  const script = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+  const path = `/${pageBytes}`;
+  return {
+    cookie,
+    candidates: [
+      { name: 'library', env: {}, script: script('library-server'), path },
+      { name: 'bare node:http (no session work)', env: {}, script: script('bare-server'), path },
+      { name: 'hand-written', env: {}, script: script('handwritten-server'), path },
+    ],
+  };
+}
+
+const library = process.argv.includes('--library') ? await libraryCandidates() : null;
 const results: { name: string; perRequest: number }[] = [];
-for (const candidate of candidatesFrom(process.argv.slice(2))) {
-  const few = await countRun(candidate, FEW);
-  const many = await countRun(candidate, MANY);
+for (const candidate of library?.candidates ?? candidatesFrom(process.argv.slice(2))) {
+  const few = await countRun(candidate, FEW, library?.cookie ?? null);
+  const many = await countRun(candidate, MANY, library?.cookie ?? null);
   const perRequest = (many - few) / (MANY - FEW);
   results.push({ name: candidate.name, perRequest });
   console.log(`${candidate.name}: ${Math.round(perRequest).toLocaleString('en')} instructions per request (${few.toLocaleString('en')} for ${FEW}, ${many.toLocaleString('en')} for ${MANY})`);

@@ -35,6 +35,7 @@
  * Read next: memoized-cookie-codec.ts, which skips parsing a cookie's payload again.
  */
 import { DEFAULT_MAC_MEMO_ENTRIES, MacMemo } from './mac-memo.js';
+import type { AgeRecheck } from './memoized-cookie-codec.js';
 import { Sealer, type SealerOptions } from '../signing/sealer.js';
 import { checkAge, MAX_SIGNED_VALUE_LENGTH, type VerifiedValue } from '../signing/signer.js';
 
@@ -49,7 +50,7 @@ export interface MemoizedSealerOptions extends SealerOptions {
   readonly memoEntries?: number;
 }
 
-export class MemoizedSealer extends Sealer {
+export class MemoizedSealer extends Sealer implements AgeRecheck {
   readonly #memo: MacMemo | null;
 
   constructor(options: MemoizedSealerOptions) {
@@ -63,6 +64,14 @@ export class MemoizedSealer extends Sealer {
     const tagStart = tagStartOf(sealed);
     if (this.#memo !== null && tagStart !== -1) this.#memo.remember(`${name}=${sealed.slice(0, tagStart)}`, sealed.slice(tagStart), Buffer.from(payload), 0);
     return sealed;
+  }
+
+  /**
+   * Step 5 alone, the age, for a value this sealer accepted before (memoized-cookie-codec.ts's
+   * AgeRecheck): the plain step's `checkAge()`, with this sealer's clock and allowed skew.
+   */
+  recheckAge(signedAt: Date, maxAgeSeconds: number): Date {
+    return checkAge(String(signedAt.getTime() / 1000), this.now(), maxAgeSeconds, this.clockSkewSeconds);
   }
 
   override open(name: string, sealed: string, maxAgeSeconds: number): VerifiedValue {

@@ -44,6 +44,7 @@
  * Read next: memoized-sealer.ts, the same memo for encrypted values.
  */
 import { DEFAULT_MAC_MEMO_ENTRIES, MacMemo } from './mac-memo.js';
+import type { AgeRecheck } from './memoized-cookie-codec.js';
 import { checkAge, MAX_SIGNED_VALUE_LENGTH, Signer, type SignerOptions, type VerifiedValue } from '../signing/signer.js';
 
 export interface MemoizedSignerOptions extends SignerOptions {
@@ -55,7 +56,7 @@ export interface MemoizedSignerOptions extends SignerOptions {
   readonly memoEntries?: number;
 }
 
-export class MemoizedSigner extends Signer {
+export class MemoizedSigner extends Signer implements AgeRecheck {
   readonly #memo: MacMemo | null;
 
   constructor(options: MemoizedSignerOptions) {
@@ -78,6 +79,14 @@ export class MemoizedSigner extends Signer {
     const lastDot = signatureDot(signed);
     if (lastDot !== -1) memo.remember(`${name}=${signed.slice(0, lastDot)}`, signed.slice(lastDot + 1), bytes, 0);
     return signed;
+  }
+
+  /**
+   * Step 5 alone, the age, for a value this signer accepted before (memoized-cookie-codec.ts's
+   * AgeRecheck): the plain step's `checkAge()`, with this signer's clock and allowed skew.
+   */
+  recheckAge(signedAt: Date, maxAgeSeconds: number): Date {
+    return checkAge(String(signedAt.getTime() / 1000), this.now(), maxAgeSeconds, this.clockSkewSeconds);
   }
 
   override verify(name: string, signedValue: string, maxAgeSeconds: number): VerifiedValue {

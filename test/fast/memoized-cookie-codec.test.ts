@@ -65,8 +65,22 @@ for (const protector of protectors) {
     const all = codecs(() => protector.make(clock, ['current-key']));
     const good = all['memo on'].encode('session', SESSION);
     assert.match(agreed(all, 'session', good), /^ok/);
-    clock.advanceSeconds(DAY + 2);
+    assert.match(agreed(all, 'session', good, 0), /^ok/, 'signed this second: not older than a maximum age of 0');
+    clock.advanceSeconds(1);
+    assert.match(agreed(all, 'session', good, 0), /^SignatureExpired/, "this request's maximum age, not the first one's");
+    clock.advanceSeconds(DAY + 1);
     assert.match(agreed(all, 'session', good), /^SignatureExpired: signature expired 2 s ago/);
+  });
+
+  test(`MemoizedCookieCodec over ${protector.name} refuses a remembered cookie dated in the future once the clock goes back, as NativeCookieCodec does`, () => {
+    const clock = new TestClock();
+    const all = codecs(() => protector.make(clock, ['current-key']));
+    const good = all['memo on'].encode('session', SESSION);
+    assert.match(agreed(all, 'session', good), /^ok/);
+    clock.advanceSeconds(-60);
+    assert.match(agreed(all, 'session', good), /^ok/, 'within the allowed skew');
+    clock.advanceSeconds(-1);
+    assert.match(agreed(all, 'session', good), /^SignatureFromTheFuture/);
   });
 
   test(`MemoizedCookieCodec over ${protector.name} reports an old key on every request and refuses a retired one, as NativeCookieCodec does`, () => {
@@ -143,3 +157,71 @@ test('MemoizedCookieCodec keeps remembered data frozen, and says how it protects
   assert.ok(Object.isFrozen(codec.decode('session', value, DAY).data));
   assert.throws(() => new MemoizedCookieCodec(new Signer({ secrets: ['k'] }), { memoEntries: -1 }), /MemoizedCookieCodec capacity must be a whole number ≥ 1, not -1/);
 });
+
+// The hit path: the memoized signer and sealer run only their age step for a value they accepted
+// before; any other protector runs its whole check, as without this memo.
+class CountingSigner extends Signer {
+  checks = 0;
+  override unprotect(name: string, value: string, maxAgeSeconds: number) {
+    this.checks += 1;
+    return super.unprotect(name, value, maxAgeSeconds);
+  }
+}
+class CountingMemoizedSigner extends MemoizedSigner {
+  checks = 0;
+  ageChecks = 0;
+  override unprotect(name: string, value: string, maxAgeSeconds: number) {
+    this.checks += 1;
+    return super.unprotect(name, value, maxAgeSeconds);
+  }
+  override recheckAge(signedAt: Date, maxAgeSeconds: number): Date {
+    this.ageChecks += 1;
+    return super.recheckAge(signedAt, maxAgeSeconds);
+  }
+}
+
+test('MemoizedCookieCodec: a cookie sent again costs the memoized signer only its age step, and a plain signer its whole check', () => {
+  const clock = new TestClock();
+  const memoized = new CountingMemoizedSigner({ secrets: ['current-key'], now: clock.now });
+  const plain = new CountingSigner({ secrets: ['current-key'], now: clock.now });
+  const value = new NativeCookieCodec(plain).encode('session', SESSION);
+  const overMemoized = new MemoizedCookieCodec(memoized);
+  const overPlain = new MemoizedCookieCodec(plain);
+  for (let request = 0; request < 3; request += 1) {
+    assert.equal(overMemoized.decode('session', value, DAY).data['username'], 'alice');
+    assert.equal(overPlain.decode('session', value, DAY).data['username'], 'alice');
+  }
+  assert.deepEqual({ checks: memoized.checks, ageChecks: memoized.ageChecks }, { checks: 1, ageChecks: 2 }, 'one whole check (the miss), then the age alone');
+  assert.equal(plain.checks, 3, 'a protector without recheckAge() checks every request');
+  const forged = `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
+  assert.throws(() => overMemoized.decode('session', forged, DAY), { name: 'BadSignature' });
+  assert.equal(memoized.checks, 2, 'an altered value is never a hit: it gets the whole check');
+});
+
+for (const [name, make] of [
+  ['MemoizedSigner', (clock: TestClock) => ({ memoized: new MemoizedSigner({ secrets: ['k'], now: clock.now, clockSkewSeconds: 5 }), plain: new Signer({ secrets: ['k'], now: clock.now, clockSkewSeconds: 5 }) })],
+  ['MemoizedSealer', (clock: TestClock) => ({ memoized: new MemoizedSealer({ secrets: ['k'], now: clock.now, clockSkewSeconds: 5 }), plain: new Sealer({ secrets: ['k'], now: clock.now, clockSkewSeconds: 5 }) })],
+] as const) {
+  test(`${name}.recheckAge() gives the plain check's verdict on age, with the protector's own clock and skew`, () => {
+    const clock = new TestClock();
+    const { memoized, plain } = make(clock);
+    const value = plain.protect('session', 'payload');
+    const signedAt = plain.unprotect('session', value, DAY).signedAt;
+    const verdict = (check: () => Date) => {
+      try {
+        return `ok ${check().getTime()}`;
+      } catch (error) {
+        return `${(error as Error).name}: ${(error as Error).message}`;
+      }
+    };
+    // From 6 s before the signing second (beyond the skew of 5) to 1 s past the maximum age of 100.
+    const verdicts: string[] = [];
+    for (const offset of [-6, -5, 0, 100, 101]) {
+      clock.milliseconds = signedAt.getTime() + offset * 1000;
+      const expected = verdict(() => plain.unprotect('session', value, 100).signedAt);
+      assert.equal(verdict(() => memoized.recheckAge(signedAt, 100)), expected, `${offset} s after signing`);
+      verdicts.push(expected.split(':')[0]!.split(' ')[0]!);
+    }
+    assert.deepEqual(verdicts, ['SignatureFromTheFuture', 'ok', 'ok', 'ok', 'SignatureExpired'], 'both edges are inside the range tried');
+  });
+}
