@@ -10,6 +10,11 @@
  * `Cache-Control: no-store`. No CSRF cookie, no inspector, no rotation, no Set-Cookie: it is the
  * floor a hand-written session check sits on, which the issue measured at 0.65× of a bare server.
  * SECRET_KEY must be the candidate's. Prints its port on the first line.
+ *
+ * SKIP_SESSION_CHECK=true makes it the ceiling of that comparison: it then answers any request
+ * with a cookie as the `benchmark` user that npm run bench logs in, checking nothing. That is
+ * everything this server does except the session check, so no library can lead this server by
+ * more than that one leads it. Never a way to serve sessions.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -43,8 +48,10 @@ function username(cookieHeader: string | undefined): string | null {
   }
 }
 
+const skipSessionCheck = process.env['SKIP_SESSION_CHECK'] === 'true';
+
 const server = createServer((request, response) => {
-  const name = username(request.headers.cookie);
+  const name = skipSessionCheck ? (request.headers.cookie === undefined ? null : 'benchmark') : username(request.headers.cookie);
   const greeting = name === null ? '<p>You are not logged in</p>' : `<p>Logged in as <strong>${escapeHtml(name)}</strong></p>`;
   const size = /^\/\d{1,6}$/.test(request.url ?? '') ? Number(request.url!.slice(1)) : 0;
   const body = `<!doctype html><title>Scratchpad</title>${greeting}`;

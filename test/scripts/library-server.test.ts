@@ -12,8 +12,8 @@ const LIBRARY = fileURLToPath(new URL('../../scripts/library-server.js', import.
 const HANDWRITTEN = fileURLToPath(new URL('../../scripts/handwritten-server.js', import.meta.url));
 
 /** Starts a script that prints its port on its first line. */
-async function startScript(script: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [script], { env: { PATH: process.env['PATH'] ?? '', SECRET_KEY: TEST_SECRET_KEY }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startScript(script: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [script], { env: { PATH: process.env['PATH'] ?? '', SECRET_KEY: TEST_SECRET_KEY, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   return { url: `http://127.0.0.1:${chunk.toString().trim()}`, child };
 }
@@ -75,5 +75,24 @@ test('library-server.ts answers every request exactly as handwritten-server.ts d
   } finally {
     library.child.kill('SIGTERM');
     handwritten.child.kill('SIGTERM');
+  }
+});
+
+test("handwritten-server.ts with SKIP_SESSION_CHECK=true (the bench's ceiling) serves the benchmark user's page as the checked server does, and trusts any cookie", async () => {
+  const demo = await startServer();
+  const cookie = sessionCookieFrom(await postForm(`${demo.url}/login`, { username: 'benchmark' }))!;
+  await demo.close();
+  const checked = await startScript(HANDWRITTEN);
+  const unchecked = await startScript(HANDWRITTEN, { SKIP_SESSION_CHECK: 'true' });
+  try {
+    const [theirs, ceiling] = await Promise.all([ask(`${checked.url}/8200`, 'GET', cookie), ask(`${unchecked.url}/8200`, 'GET', cookie)]);
+    assert.deepEqual(ceiling, theirs);
+    assert.match(ceiling.body, /Logged in as <strong>benchmark<\/strong>/);
+    assert.match((await ask(`${unchecked.url}/`, 'GET', 'session=forged')).body, /Logged in as <strong>benchmark<\/strong>/, 'it checks nothing');
+    assert.match((await ask(`${checked.url}/`, 'GET', 'session=forged')).body, /You are not logged in/);
+    assert.match((await ask(`${unchecked.url}/`, 'GET', null)).body, /You are not logged in/);
+  } finally {
+    checked.child.kill('SIGTERM');
+    unchecked.child.kill('SIGTERM');
   }
 });
