@@ -133,7 +133,7 @@ export { ConfigError, DEFAULT_LIFETIME_SECONDS, DEVELOPMENT_KEY_FILE, loadConfig
 export { BoundedMap } from './fast/bounded-map.js';
 export { MemoizedSigner, type MemoizedSignerOptions } from './fast/memoized-signer.js';
 export { MemoizedSealer, type MemoizedSealerOptions } from './fast/memoized-sealer.js';
-export { DEFAULT_DECODED_MEMO_ENTRIES, MemoizedCookieCodec, type AgeRecheck, type MemoizedCookieCodecOptions } from './fast/memoized-cookie-codec.js';
+export { DEFAULT_DECODED_MEMO_ENTRIES, MemoizedCookieCodec, type MemoizedCookieCodecOptions } from './fast/memoized-cookie-codec.js';
 export { canTellExpiry, LazyTouchStore, type LazyTouchStoreOptions, type StoreWithExpiry } from './fast/lazy-touch-store.js';
 export { StatCheckedFileStore, type StatCheckedFileStoreOptions } from './fast/stat-checked-file-store.js';
 export { writeInBatches } from './fast/batched-redis-writes.js';

@@ -72,11 +72,7 @@ export class MacMemo {
    */
   match(message: string, sentSignature: string): RememberedMac | undefined {
     const known = this.#entries.get(message);
-    if (known === undefined) return undefined;
-    // UTF-8, not latin1: latin1 would map "Ł" (U+0141) to the byte of "A", so a forged character
-    // could compare equal. UTF-8 is one-to-one, and anything not ASCII can never equal our ASCII.
-    const sent = Buffer.from(sentSignature, 'utf8');
-    return sent.length === known.signature.length && timingSafeEqual(sent, known.signature) ? known : undefined;
+    return known !== undefined && sameSignature(sentSignature, known.signature) ? known : undefined;
   }
 
   /** The signature our current key (index 0) gave `message`, if remembered. For signing again. */
@@ -89,4 +85,15 @@ export class MacMemo {
   remember(message: string, signature: string, payload: Buffer, keyIndex: number): void {
     this.#entries.set(message, { signature: Buffer.from(signature, 'latin1'), payload: Buffer.from(payload), keyIndex });
   }
+}
+
+/**
+ * Whether a signature (or tag) as sent is exactly one we remembered, compared in constant time. Also
+ * for memoized-cookie-codec.ts, which keeps its values the same way.
+ */
+export function sameSignature(sent: string, remembered: Buffer): boolean {
+  // UTF-8, not latin1: latin1 would map "Ł" (U+0141) to the byte of "A", so a forged character
+  // could compare equal. UTF-8 is one-to-one, and anything not ASCII can never equal our ASCII.
+  const bytes = Buffer.from(sent, 'utf8');
+  return bytes.length === remembered.length && timingSafeEqual(bytes, remembered);
 }

@@ -35,7 +35,6 @@
  * Read next: memoized-cookie-codec.ts, which skips parsing a cookie's payload again.
  */
 import { DEFAULT_MAC_MEMO_ENTRIES, MacMemo } from './mac-memo.js';
-import type { AgeRecheck } from './memoized-cookie-codec.js';
 import { Sealer, type SealerOptions } from '../signing/sealer.js';
 import { checkAge, MAX_SIGNED_VALUE_LENGTH, type VerifiedValue } from '../signing/signer.js';
 
@@ -50,7 +49,7 @@ export interface MemoizedSealerOptions extends SealerOptions {
   readonly memoEntries?: number;
 }
 
-export class MemoizedSealer extends Sealer implements AgeRecheck {
+export class MemoizedSealer extends Sealer {
   readonly #memo: MacMemo | null;
 
   constructor(options: MemoizedSealerOptions) {
@@ -67,11 +66,12 @@ export class MemoizedSealer extends Sealer implements AgeRecheck {
   }
 
   /**
-   * Step 5 alone, the age, for a value this sealer accepted before (memoized-cookie-codec.ts's
-   * AgeRecheck): the plain step's `checkAge()`, with this sealer's clock and allowed skew.
+   * Step 5 alone, the age, for a value this sealer accepted before, signed at `signedAtSeconds`
+   * (memoized-cookie-codec.ts): the plain step's `checkAge()`, with this sealer's clock and allowed
+   * skew. A new Date each time.
    */
-  recheckAge(signedAt: Date, maxAgeSeconds: number): Date {
-    return checkAge(String(signedAt.getTime() / 1000), this.now(), maxAgeSeconds, this.clockSkewSeconds);
+  recheckAge(signedAtSeconds: number, maxAgeSeconds: number): Date {
+    return checkAge(String(signedAtSeconds), this.now(), maxAgeSeconds, this.clockSkewSeconds);
   }
 
   override open(name: string, sealed: string, maxAgeSeconds: number): VerifiedValue {
@@ -100,6 +100,6 @@ export class MemoizedSealer extends Sealer implements AgeRecheck {
  * Where the characters that carry a sealed value's tag begin, or -1 for a value too short to hold a
  * tag or longer than anything sealed, which then goes straight to the plain open().
  */
-function tagStartOf(sealed: string): number {
+export function tagStartOf(sealed: string): number {
   return sealed.length <= TAG_CHARACTERS || sealed.length > MAX_SIGNED_VALUE_LENGTH ? -1 : sealed.length - TAG_CHARACTERS;
 }

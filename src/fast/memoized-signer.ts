@@ -44,7 +44,6 @@
  * Read next: memoized-sealer.ts, the same memo for encrypted values.
  */
 import { DEFAULT_MAC_MEMO_ENTRIES, MacMemo } from './mac-memo.js';
-import type { AgeRecheck } from './memoized-cookie-codec.js';
 import { checkAge, MAX_SIGNED_VALUE_LENGTH, Signer, type SignerOptions, type VerifiedValue } from '../signing/signer.js';
 
 export interface MemoizedSignerOptions extends SignerOptions {
@@ -56,7 +55,7 @@ export interface MemoizedSignerOptions extends SignerOptions {
   readonly memoEntries?: number;
 }
 
-export class MemoizedSigner extends Signer implements AgeRecheck {
+export class MemoizedSigner extends Signer {
   readonly #memo: MacMemo | null;
 
   constructor(options: MemoizedSignerOptions) {
@@ -82,11 +81,12 @@ export class MemoizedSigner extends Signer implements AgeRecheck {
   }
 
   /**
-   * Step 5 alone, the age, for a value this signer accepted before (memoized-cookie-codec.ts's
-   * AgeRecheck): the plain step's `checkAge()`, with this signer's clock and allowed skew.
+   * Step 5 alone, the age, for a value this signer accepted before, signed at `signedAtSeconds`
+   * (memoized-cookie-codec.ts): the plain step's `checkAge()`, with this signer's clock and allowed
+   * skew. A new Date each time.
    */
-  recheckAge(signedAt: Date, maxAgeSeconds: number): Date {
-    return checkAge(String(signedAt.getTime() / 1000), this.now(), maxAgeSeconds, this.clockSkewSeconds);
+  recheckAge(signedAtSeconds: number, maxAgeSeconds: number): Date {
+    return checkAge(String(signedAtSeconds), this.now(), maxAgeSeconds, this.clockSkewSeconds);
   }
 
   override verify(name: string, signedValue: string, maxAgeSeconds: number): VerifiedValue {
@@ -119,6 +119,6 @@ export class MemoizedSigner extends Signer implements AgeRecheck {
  * its other dots are where that check found them (splitting it fully again was a fifth of a
  * verify's time, profiled).
  */
-function signatureDot(signedValue: string): number {
+export function signatureDot(signedValue: string): number {
   return signedValue.length > MAX_SIGNED_VALUE_LENGTH ? -1 : signedValue.lastIndexOf('.');
 }

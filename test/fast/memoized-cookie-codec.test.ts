@@ -9,7 +9,7 @@ import { MemoizedSigner } from '../../src/fast/memoized-signer.js';
 import { CookieSessionInterface, NativeCookieCodec, type SessionCookieCodec } from '../../src/session/cookie-session.js';
 import type { SessionCookieSettings } from '../../src/session/session.js';
 import { Sealer } from '../../src/signing/sealer.js';
-import { Signer, type ValueProtector } from '../../src/signing/signer.js';
+import { SignatureError, Signer, type ValueProtector } from '../../src/signing/signer.js';
 import { TestClock } from '../helpers/server.js';
 
 const DAY = 86400;
@@ -20,7 +20,13 @@ const protectors: readonly { name: string; make: (clock: TestClock, secrets: str
   { name: 'MemoizedSigner', make: (clock, secrets) => new MemoizedSigner({ secrets, now: clock.now }) },
   { name: 'Sealer', make: (clock, secrets) => new Sealer({ secrets, now: clock.now }) },
   { name: 'MemoizedSealer', make: (clock, secrets) => new MemoizedSealer({ secrets, now: clock.now }) },
+  // A protector of its own: a format this chapter does not know, so nothing of it is kept.
+  { name: 'a protector of its own', make: (clock, secrets) => ownProtector(new Signer({ secrets, now: clock.now })) },
 ];
+
+function ownProtector(signer: Signer): ValueProtector {
+  return { protection: 'signed', protect: (name, payload) => signer.protect(name, payload), unprotect: (name, value, maxAge) => signer.unprotect(name, value, maxAge) };
+}
 
 /** The plain codec, and the memoized one with its memo on and off, over the same kind of protector. */
 function codecs(make: () => ValueProtector): Record<'plain' | 'memo on' | 'memo off', SessionCookieCodec> {
@@ -159,43 +165,87 @@ test('MemoizedCookieCodec keeps remembered data frozen, and says how it protects
 });
 
 // The hit path: the memoized signer and sealer run only their age step for a value they accepted
-// before; any other protector runs its whole check, as without this memo.
-class CountingSigner extends Signer {
-  checks = 0;
-  override unprotect(name: string, value: string, maxAgeSeconds: number) {
-    this.checks += 1;
-    return super.unprotect(name, value, maxAgeSeconds);
+// before; any other protector runs its whole check, as without this memo. The spies sit on the
+// instance, so that the protector's class stays the memoized signer's own.
+function spyOn(protector: MemoizedSigner | Signer): { checks: number; ageChecks: number } {
+  const counts = { checks: 0, ageChecks: 0 };
+  const unprotect = protector.unprotect.bind(protector);
+  protector.unprotect = (name, value, maxAge) => {
+    counts.checks += 1;
+    return unprotect(name, value, maxAge);
+  };
+  if (protector instanceof MemoizedSigner) {
+    const recheckAge = protector.recheckAge.bind(protector);
+    protector.recheckAge = (signedAtSeconds, maxAge) => {
+      counts.ageChecks += 1;
+      return recheckAge(signedAtSeconds, maxAge);
+    };
   }
-}
-class CountingMemoizedSigner extends MemoizedSigner {
-  checks = 0;
-  ageChecks = 0;
-  override unprotect(name: string, value: string, maxAgeSeconds: number) {
-    this.checks += 1;
-    return super.unprotect(name, value, maxAgeSeconds);
-  }
-  override recheckAge(signedAt: Date, maxAgeSeconds: number): Date {
-    this.ageChecks += 1;
-    return super.recheckAge(signedAt, maxAgeSeconds);
-  }
+  return counts;
 }
 
 test('MemoizedCookieCodec: a cookie sent again costs the memoized signer only its age step, and a plain signer its whole check', () => {
   const clock = new TestClock();
-  const memoized = new CountingMemoizedSigner({ secrets: ['current-key'], now: clock.now });
-  const plain = new CountingSigner({ secrets: ['current-key'], now: clock.now });
+  const memoized = new MemoizedSigner({ secrets: ['current-key'], now: clock.now });
+  const plain = new Signer({ secrets: ['current-key'], now: clock.now });
+  const memoizedCounts = spyOn(memoized);
+  const plainCounts = spyOn(plain);
   const value = new NativeCookieCodec(plain).encode('session', SESSION);
+  plainCounts.checks = 0;
   const overMemoized = new MemoizedCookieCodec(memoized);
   const overPlain = new MemoizedCookieCodec(plain);
   for (let request = 0; request < 3; request += 1) {
     assert.equal(overMemoized.decode('session', value, DAY).data['username'], 'alice');
     assert.equal(overPlain.decode('session', value, DAY).data['username'], 'alice');
   }
-  assert.deepEqual({ checks: memoized.checks, ageChecks: memoized.ageChecks }, { checks: 1, ageChecks: 2 }, 'one whole check (the miss), then the age alone');
-  assert.equal(plain.checks, 3, 'a protector without recheckAge() checks every request');
+  assert.deepEqual(memoizedCounts, { checks: 1, ageChecks: 2 }, 'one whole check (the miss), then the age alone');
+  assert.equal(plainCounts.checks, 3, 'a plain signer checks every request');
   const forged = `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
   assert.throws(() => overMemoized.decode('session', forged, DAY), { name: 'BadSignature' });
-  assert.equal(memoized.checks, 2, 'an altered value is never a hit: it gets the whole check');
+  assert.equal(memoizedCounts.checks, 2, 'an altered signature is never a hit: it gets the whole check');
+  assert.equal(overMemoized.decode('session', value, DAY).data['username'], 'alice', 'and the genuine value is still a hit');
+  assert.equal(memoizedCounts.ageChecks, 3);
+});
+
+test('MemoizedCookieCodec runs the whole check of a subclass of the memoized signer on every request: it may refuse more (a revoked session)', () => {
+  const clock = new TestClock();
+  const revoked = new Set<string>();
+  class RevokingSigner extends MemoizedSigner {
+    override unprotect(name: string, value: string, maxAgeSeconds: number) {
+      if (revoked.has(value)) throw new SignatureError('revoked');
+      return super.unprotect(name, value, maxAgeSeconds);
+    }
+  }
+  const codec = new MemoizedCookieCodec(new RevokingSigner({ secrets: ['current-key'], now: clock.now }));
+  const value = codec.encode('session', SESSION);
+  assert.equal(codec.decode('session', value, DAY).data['username'], 'alice');
+  assert.equal(codec.decode('session', value, DAY).data['username'], 'alice', 'remembered');
+  revoked.add(value);
+  assert.throws(() => codec.decode('session', value, DAY), /revoked/);
+});
+
+test('MemoizedCookieCodec: what a request does to its signing date never reaches the memo, and each request gets a date of its own', () => {
+  const clock = new TestClock();
+  const codec = new MemoizedCookieCodec(new MemoizedSigner({ secrets: ['current-key'], now: clock.now }));
+  const value = codec.encode('session', SESSION);
+  const first = codec.decode('session', value, DAY);
+  const second = codec.decode('session', value, DAY);
+  assert.notEqual(first.signedAt, second.signedAt);
+  assert.equal(first.signedAt.getTime(), second.signedAt.getTime());
+  first.signedAt.setTime(first.signedAt.getTime() + 59_000);
+  second.signedAt.setTime(second.signedAt.getTime() + 59_000);
+  clock.advanceSeconds(DAY + 1);
+  assert.throws(() => codec.decode('session', value, DAY), { name: 'SignatureExpired' });
+});
+
+test('MemoizedCookieCodec keeps nothing of a value signed at a time no Date can hold, and refuses it when the plain codec does', () => {
+  // A clock 285,000 years ahead: the plain check accepts the value, but its date is not a number.
+  const clock = new TestClock(9e15);
+  const all = codecs(() => new MemoizedSigner({ secrets: ['current-key'], now: clock.now }));
+  const value = all['memo on'].encode('session', SESSION);
+  assert.match(agreed(all, 'session', value, 60), /^ok .* NaN 0$/);
+  clock.advanceSeconds(10 * DAY);
+  assert.match(agreed(all, 'session', value, 60), /^SignatureExpired/);
 });
 
 for (const [name, make] of [
@@ -219,7 +269,7 @@ for (const [name, make] of [
     for (const offset of [-6, -5, 0, 100, 101]) {
       clock.milliseconds = signedAt.getTime() + offset * 1000;
       const expected = verdict(() => plain.unprotect('session', value, 100).signedAt);
-      assert.equal(verdict(() => memoized.recheckAge(signedAt, 100)), expected, `${offset} s after signing`);
+      assert.equal(verdict(() => memoized.recheckAge(signedAt.getTime() / 1000, 100)), expected, `${offset} s after signing`);
       verdicts.push(expected.split(':')[0]!.split(' ')[0]!);
     }
     assert.deepEqual(verdicts, ['SignatureFromTheFuture', 'ok', 'ok', 'ok', 'SignatureExpired'], 'both edges are inside the range tried');
