@@ -8,6 +8,7 @@
  * it runs the plain `open()` (`super.open()`) and remembers the value only if that accepted it.
  * `seal()` runs the plain `seal()` (a fresh nonce every time: nothing to reuse) and remembers the
  * result, which the browser's next request brings back. `memoEntries: 0` turns the memo off.
+ * `recheckAge()` is step 5 alone, for memoized-cookie-codec.ts, which keeps the opened session.
  *
  * Why: creating an AES-256-GCM decipher and checking its tag costs more than the rest of a request's
  * session work together, and a browser sends the same sealed cookie until the session changes.

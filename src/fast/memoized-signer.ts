@@ -8,7 +8,8 @@
  * `verify()` itself (`super.verify()`) and remembers the value only if that accepted it. `sign()`
  * reuses the current key's remembered signature for the same name, payload and second, or runs the
  * plain `sign()` and remembers its result. `memoEntries: 0` turns the memo off: every call is then
- * the plain one, unchanged.
+ * the plain one, unchanged. `recheckAge()` is step 5 alone, for memoized-cookie-codec.ts, which keeps
+ * the decoded session.
  *
  * Why: a browser sends the same session cookie until the session changes, and a permanent session
  * is re-signed with the same payload in the same whole second many times a second under load. Each
