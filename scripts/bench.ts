@@ -12,8 +12,8 @@
  * Three rows compare two servers instead, measured at the same time (see sameTimeRow()): the
  * default configuration against ACCESS_LOG=false (what the access log costs, stdout to a file as in
  * production), the library (scripts/library-server.ts) against the hand-written server, and the
- * hand-written server without its session check against itself (the most any library could lead
- * it by).
+ * hand-written server without its session check against itself (the most a library serving the
+ * same page could lead it by).
  * BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 50) and BENCH_ROUNDS (default 5) tune the runs;
  * BENCH_ONLY (a regular expression, such as `same time`) measures only the rows whose server matches.
  * The server is the one built beside this script (../../dist/server.js), or BENCH_SERVER, the path
@@ -218,7 +218,8 @@ for (const configuration of configurations) {
     const samePage = { options: { headers: { cookie } } };
     await sameTimeRow('GET / with a valid session', 'library vs hand-written (same time)', { url: `${library.url}/${pageBytes}`, ...samePage }, { url: `${handwritten.url}/${pageBytes}`, ...samePage });
     // The ceiling of the row above: the hand-written server without its session check against
-    // itself with it. No library can lead the hand-written server by more than this.
+    // itself with it. No library that builds the same page for each request can lead the
+    // hand-written server by more than this.
     const unchecked = await start(HANDWRITTEN, { SECRET_KEY: KEY, SKIP_SESSION_CHECK: 'true' }, printedPort);
     await sameTimeRow('GET / with a valid session', 'unchecked vs hand-written (same time, ceiling)', { url: `${unchecked.url}/${pageBytes}`, ...samePage }, { url: `${handwritten.url}/${pageBytes}`, ...samePage });
     await unchecked.stop();

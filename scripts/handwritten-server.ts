@@ -13,8 +13,9 @@
  *
  * SKIP_SESSION_CHECK=true makes it the ceiling of that comparison: it then answers any request
  * with a cookie as the `benchmark` user that npm run bench logs in, checking nothing. That is
- * everything this server does except the session check, so no library can lead this server by
- * more than that one leads it. Never a way to serve sessions.
+ * everything this server does except the session check, so no library that builds the same page
+ * for each request (as scripts/library-server.ts does) can lead this server by more than that one
+ * leads it. Never a way to serve sessions.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';

@@ -72,6 +72,7 @@ export class MemoizedSealer extends Sealer {
    * skew. A new Date each time.
    */
   recheckAge(signedAtSeconds: number, maxAgeSeconds: number): Date {
+    if (!Number.isSafeInteger(signedAtSeconds)) throw new RangeError(`recheckAge() needs the signing time in whole seconds, not ${signedAtSeconds}`);
     return checkAge(String(signedAtSeconds), this.now(), maxAgeSeconds, this.clockSkewSeconds);
   }
 

@@ -87,6 +87,7 @@ export class MemoizedSigner extends Signer {
    * skew. A new Date each time.
    */
   recheckAge(signedAtSeconds: number, maxAgeSeconds: number): Date {
+    if (!Number.isSafeInteger(signedAtSeconds)) throw new RangeError(`recheckAge() needs the signing time in whole seconds, not ${signedAtSeconds}`);
     return checkAge(String(signedAtSeconds), this.now(), maxAgeSeconds, this.clockSkewSeconds);
   }
 

@@ -159,69 +159,135 @@ test('MemoizedCookieCodec keeps remembered data frozen, and says how it protects
   assert.equal(codec.format, 'native');
   assert.equal(codec.protection, 'encrypted');
   const value = codec.encode('session', SESSION);
-  codec.decode('session', value, DAY);
+  assert.ok(!Object.isFrozen(codec.decode('session', value, DAY).data), 'a miss gives the data as the plain decode() does');
   assert.ok(Object.isFrozen(codec.decode('session', value, DAY).data));
   assert.throws(() => new MemoizedCookieCodec(new Signer({ secrets: ['k'] }), { memoEntries: -1 }), /MemoizedCookieCodec capacity must be a whole number ≥ 1, not -1/);
 });
 
 // The hit path: the memoized signer and sealer run only their age step for a value they accepted
-// before; any other protector runs its whole check, as without this memo. The spies sit on the
-// instance, so that the protector's class stays the memoized signer's own.
-function spyOn(protector: MemoizedSigner | Signer): { checks: number; ageChecks: number } {
-  const counts = { checks: 0, ageChecks: 0 };
-  const unprotect = protector.unprotect.bind(protector);
-  protector.unprotect = (name, value, maxAge) => {
-    counts.checks += 1;
-    return unprotect(name, value, maxAge);
-  };
-  if (protector instanceof MemoizedSigner) {
-    const recheckAge = protector.recheckAge.bind(protector);
-    protector.recheckAge = (signedAtSeconds, maxAge) => {
-      counts.ageChecks += 1;
-      return recheckAge(signedAtSeconds, maxAge);
+// before; the plain ones run their whole check; nothing else is kept. The counts come from the
+// classes' own methods, wrapped for the length of one test, so that every protector stays exactly
+// its class (a method put on the object itself makes the codec keep nothing, as tested below).
+type Counts = Map<object, { checks: number; ageChecks: number }>;
+
+function counted(run: (counts: Counts) => void): void {
+  const counts: Counts = new Map();
+  const patches = [
+    [Signer.prototype, 'unprotect', 'checks'],
+    [Sealer.prototype, 'unprotect', 'checks'],
+    [MemoizedSigner.prototype, 'recheckAge', 'ageChecks'],
+    [MemoizedSealer.prototype, 'recheckAge', 'ageChecks'],
+  ] as const;
+  const originals = patches.map(([prototype, method]) => (prototype as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!);
+  patches.forEach(([prototype, method, counter], index) => {
+    (prototype as unknown as Record<string, unknown>)[method] = function (this: object, ...args: unknown[]) {
+      const entry = counts.get(this) ?? { checks: 0, ageChecks: 0 };
+      entry[counter] += 1;
+      counts.set(this, entry);
+      return originals[index]!.apply(this, args);
     };
+  });
+  try {
+    run(counts);
+  } finally {
+    patches.forEach(([prototype, method], index) => ((prototype as unknown as Record<string, unknown>)[method] = originals[index]));
   }
-  return counts;
 }
 
-test('MemoizedCookieCodec: a cookie sent again costs the memoized signer only its age step, and a plain signer its whole check', () => {
+for (const protector of protectors) {
+  test(`MemoizedCookieCodec over ${protector.name}: what a cookie sent again costs`, () => {
+    counted((counts) => {
+      const clock = new TestClock();
+      const made = protector.make(clock, ['current-key']);
+      const value = new NativeCookieCodec(protector.make(clock, ['current-key'])).encode('session', SESSION);
+      const codec = new MemoizedCookieCodec(made);
+      for (let request = 0; request < 3; request += 1) assert.equal(codec.decode('session', value, DAY).data['username'], 'alice');
+      const expected = {
+        MemoizedSigner: { checks: 1, ageChecks: 2 },
+        MemoizedSealer: { checks: 1, ageChecks: 2 },
+        Signer: { checks: 3, ageChecks: 0 },
+        Sealer: { checks: 3, ageChecks: 0 },
+      }[protector.name];
+      if (expected === undefined) {
+        assert.equal(counts.get(made), undefined, 'a protector of its own: its format is unknown, nothing is kept');
+        return;
+      }
+      assert.deepEqual(counts.get(made), expected, 'the memoized ones: one whole check (the miss), then the age alone; the plain ones: the whole check each time');
+      const forged = `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
+      assert.throws(() => codec.decode('session', forged, DAY), { name: 'BadSignature' });
+      assert.equal(counts.get(made)!.checks, expected.checks + 1, 'an altered signature is never a hit: it gets the whole check');
+    });
+  });
+}
+
+test('MemoizedCookieCodec keeps nothing for a protector of its own: each decode is its whole check, with its answer', () => {
   const clock = new TestClock();
-  const memoized = new MemoizedSigner({ secrets: ['current-key'], now: clock.now });
-  const plain = new Signer({ secrets: ['current-key'], now: clock.now });
-  const memoizedCounts = spyOn(memoized);
-  const plainCounts = spyOn(plain);
-  const value = new NativeCookieCodec(plain).encode('session', SESSION);
-  plainCounts.checks = 0;
-  const overMemoized = new MemoizedCookieCodec(memoized);
-  const overPlain = new MemoizedCookieCodec(plain);
-  for (let request = 0; request < 3; request += 1) {
-    assert.equal(overMemoized.decode('session', value, DAY).data['username'], 'alice');
-    assert.equal(overPlain.decode('session', value, DAY).data['username'], 'alice');
-  }
-  assert.deepEqual(memoizedCounts, { checks: 1, ageChecks: 2 }, 'one whole check (the miss), then the age alone');
-  assert.equal(plainCounts.checks, 3, 'a plain signer checks every request');
-  const forged = `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
-  assert.throws(() => overMemoized.decode('session', forged, DAY), { name: 'BadSignature' });
-  assert.equal(memoizedCounts.checks, 2, 'an altered signature is never a hit: it gets the whole check');
-  assert.equal(overMemoized.decode('session', value, DAY).data['username'], 'alice', 'and the genuine value is still a hit');
-  assert.equal(memoizedCounts.ageChecks, 3);
+  const signer = new Signer({ secrets: ['current-key'], now: clock.now });
+  let checks = 0;
+  const own: ValueProtector = { protection: 'signed', protect: (name, payload) => signer.protect(name, payload), unprotect: (name, value, maxAge) => ((checks += 1), signer.unprotect(name, value, maxAge)) };
+  const codec = new MemoizedCookieCodec(own);
+  const value = codec.encode('session', SESSION);
+  for (let request = 0; request < 3; request += 1) codec.decode('session', value, DAY);
+  assert.equal(checks, 3);
 });
 
-test('MemoizedCookieCodec runs the whole check of a subclass of the memoized signer on every request: it may refuse more (a revoked session)', () => {
-  const clock = new TestClock();
-  const revoked = new Set<string>();
-  class RevokingSigner extends MemoizedSigner {
-    override unprotect(name: string, value: string, maxAgeSeconds: number) {
-      if (revoked.has(value)) throw new SignatureError('revoked');
-      return super.unprotect(name, value, maxAgeSeconds);
-    }
+// A check that may refuse more, or answer otherwise, than the value and the keys say must run on
+// every request: a subclass of any of the four, or a method replaced on the object itself.
+const revoked = new Set<string>();
+let demoted = false;
+class RevokingSigner extends MemoizedSigner {
+  override unprotect(name: string, value: string, maxAgeSeconds: number) {
+    if (revoked.has(value)) throw new SignatureError('revoked');
+    const verified = super.unprotect(name, value, maxAgeSeconds);
+    return demoted ? { ...verified, payload: Buffer.from(JSON.stringify({ ...JSON.parse(verified.payload.toString()), data: { username: 'alice', admin: false } })) } : verified;
   }
+}
+class RevokingSealer extends MemoizedSealer {
+  override unprotect(name: string, value: string, maxAgeSeconds: number) {
+    if (revoked.has(value)) throw new SignatureError('revoked');
+    return super.unprotect(name, value, maxAgeSeconds);
+  }
+}
+const wrapped = (protector: MemoizedSigner | MemoizedSealer) => {
+  const unprotect = protector.unprotect.bind(protector);
+  protector.unprotect = (name, value, maxAge) => {
+    if (revoked.has(value)) throw new SignatureError('revoked');
+    return unprotect(name, value, maxAge);
+  };
+  return protector;
+};
+for (const [name, make] of [
+  ['a subclass of MemoizedSigner', (clock: TestClock) => new RevokingSigner({ secrets: ['current-key'], now: clock.now })],
+  ['a subclass of MemoizedSealer', (clock: TestClock) => new RevokingSealer({ secrets: ['current-key'], now: clock.now })],
+  ['a MemoizedSigner with unprotect() replaced on the object', (clock: TestClock) => wrapped(new MemoizedSigner({ secrets: ['current-key'], now: clock.now }))],
+  ['a MemoizedSealer with unprotect() replaced on the object', (clock: TestClock) => wrapped(new MemoizedSealer({ secrets: ['current-key'], now: clock.now }))],
+] as const) {
+  test(`MemoizedCookieCodec runs the whole check of ${name} on every request: a revoked session is refused`, () => {
+    const clock = new TestClock();
+    const codec = new MemoizedCookieCodec(make(clock));
+    const value = codec.encode('session', { ...SESSION, data: { username: 'alice', admin: true } });
+    assert.equal(codec.decode('session', value, DAY).data['admin'], true);
+    assert.equal(codec.decode('session', value, DAY).data['admin'], true);
+    revoked.add(value);
+    try {
+      assert.throws(() => codec.decode('session', value, DAY), /revoked/);
+    } finally {
+      revoked.delete(value);
+    }
+  });
+}
+
+test('MemoizedCookieCodec gives the payload a subclass answers with, not the one it answered before', () => {
+  const clock = new TestClock();
   const codec = new MemoizedCookieCodec(new RevokingSigner({ secrets: ['current-key'], now: clock.now }));
-  const value = codec.encode('session', SESSION);
-  assert.equal(codec.decode('session', value, DAY).data['username'], 'alice');
-  assert.equal(codec.decode('session', value, DAY).data['username'], 'alice', 'remembered');
-  revoked.add(value);
-  assert.throws(() => codec.decode('session', value, DAY), /revoked/);
+  const value = codec.encode('session', { ...SESSION, data: { username: 'alice', admin: true } });
+  assert.equal(codec.decode('session', value, DAY).data['admin'], true);
+  demoted = true;
+  try {
+    assert.equal(codec.decode('session', value, DAY).data['admin'], false);
+  } finally {
+    demoted = false;
+  }
 });
 
 test('MemoizedCookieCodec: what a request does to its signing date never reaches the memo, and each request gets a date of its own', () => {
@@ -273,5 +339,6 @@ for (const [name, make] of [
       verdicts.push(expected.split(':')[0]!.split(' ')[0]!);
     }
     assert.deepEqual(verdicts, ['SignatureFromTheFuture', 'ok', 'ok', 'ok', 'SignatureExpired'], 'both edges are inside the range tried');
+    assert.throws(() => memoized.recheckAge(Number.NaN, 100), /recheckAge\(\) needs the signing time in whole seconds, not NaN/);
   });
 }
