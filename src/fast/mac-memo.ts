@@ -28,12 +28,14 @@
  * SP 800-38D), which is the whole reason a remembered signature and payload are valid.
  *
  * Not here: caching of anything a client could choose without a valid signature, and the age check
- * (the memoized signer and sealer do it on every hit, with the plain module's own `checkAge()`).
+ * (the memoized signer and sealer do it on every hit, with the plain module's own `checkAge()`;
+ * `checkKeptAge()` below only puts the same step in one place for their `recheckAge()`).
  *
  * Read next: memoized-signer.ts, the Signer that consults this memo.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { BoundedMap } from './bounded-map.js';
+import { checkAge } from '../signing/signer.js';
 
 /** What a message signed by us is known to have. */
 export interface RememberedMac {
@@ -96,4 +98,14 @@ export function sameSignature(sent: string, remembered: Buffer): boolean {
   // could compare equal. UTF-8 is one-to-one, and anything not ASCII can never equal our ASCII.
   const bytes = Buffer.from(sent, 'utf8');
   return bytes.length === remembered.length && timingSafeEqual(bytes, remembered);
+}
+
+/**
+ * Step 5 of a check alone, the age, for a value accepted before and signed at `signedAtSeconds`:
+ * the plain `checkAge()`, with the clock and allowed skew of the signer or sealer that accepted it
+ * (their `recheckAge()`, for memoized-cookie-codec.ts). A new Date each time.
+ */
+export function checkKeptAge(signedAtSeconds: number, nowMilliseconds: number, maxAgeSeconds: number, clockSkewSeconds: number): Date {
+  if (!Number.isSafeInteger(signedAtSeconds)) throw new RangeError(`recheckAge() needs the signing time in whole seconds, not ${signedAtSeconds}`);
+  return checkAge(String(signedAtSeconds), nowMilliseconds, maxAgeSeconds, clockSkewSeconds);
 }

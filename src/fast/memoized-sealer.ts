@@ -35,7 +35,7 @@
  *
  * Read next: memoized-cookie-codec.ts, which skips parsing a cookie's payload again.
  */
-import { DEFAULT_MAC_MEMO_ENTRIES, MacMemo } from './mac-memo.js';
+import { checkKeptAge, DEFAULT_MAC_MEMO_ENTRIES, MacMemo } from './mac-memo.js';
 import { Sealer, type SealerOptions } from '../signing/sealer.js';
 import { checkAge, MAX_SIGNED_VALUE_LENGTH, type VerifiedValue } from '../signing/signer.js';
 
@@ -66,14 +66,9 @@ export class MemoizedSealer extends Sealer {
     return sealed;
   }
 
-  /**
-   * Step 5 alone, the age, for a value this sealer accepted before, signed at `signedAtSeconds`
-   * (memoized-cookie-codec.ts): the plain step's `checkAge()`, with this sealer's clock and allowed
-   * skew. A new Date each time.
-   */
+  /** Step 5 alone, for a value this sealer accepted before (mac-memo.ts's `checkKeptAge()`, with this sealer's clock and skew). */
   recheckAge(signedAtSeconds: number, maxAgeSeconds: number): Date {
-    if (!Number.isSafeInteger(signedAtSeconds)) throw new RangeError(`recheckAge() needs the signing time in whole seconds, not ${signedAtSeconds}`);
-    return checkAge(String(signedAtSeconds), this.now(), maxAgeSeconds, this.clockSkewSeconds);
+    return checkKeptAge(signedAtSeconds, this.now(), maxAgeSeconds, this.clockSkewSeconds);
   }
 
   override open(name: string, sealed: string, maxAgeSeconds: number): VerifiedValue {

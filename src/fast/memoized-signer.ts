@@ -44,7 +44,7 @@
  *
  * Read next: memoized-sealer.ts, the same memo for encrypted values.
  */
-import { DEFAULT_MAC_MEMO_ENTRIES, MacMemo } from './mac-memo.js';
+import { checkKeptAge, DEFAULT_MAC_MEMO_ENTRIES, MacMemo } from './mac-memo.js';
 import { checkAge, MAX_SIGNED_VALUE_LENGTH, Signer, type SignerOptions, type VerifiedValue } from '../signing/signer.js';
 
 export interface MemoizedSignerOptions extends SignerOptions {
@@ -81,14 +81,9 @@ export class MemoizedSigner extends Signer {
     return signed;
   }
 
-  /**
-   * Step 5 alone, the age, for a value this signer accepted before, signed at `signedAtSeconds`
-   * (memoized-cookie-codec.ts): the plain step's `checkAge()`, with this signer's clock and allowed
-   * skew. A new Date each time.
-   */
+  /** Step 5 alone, for a value this signer accepted before (mac-memo.ts's `checkKeptAge()`, with this signer's clock and skew). */
   recheckAge(signedAtSeconds: number, maxAgeSeconds: number): Date {
-    if (!Number.isSafeInteger(signedAtSeconds)) throw new RangeError(`recheckAge() needs the signing time in whole seconds, not ${signedAtSeconds}`);
-    return checkAge(String(signedAtSeconds), this.now(), maxAgeSeconds, this.clockSkewSeconds);
+    return checkKeptAge(signedAtSeconds, this.now(), maxAgeSeconds, this.clockSkewSeconds);
   }
 
   override verify(name: string, signedValue: string, maxAgeSeconds: number): VerifiedValue {

@@ -194,7 +194,8 @@ function counted(run: (counts: Counts) => void): void {
   }
 }
 
-for (const protector of protectors) {
+// (A protector of its own is counted by the next test: it is none of these classes.)
+for (const protector of protectors.filter(({ name }) => name !== 'a protector of its own')) {
   test(`MemoizedCookieCodec over ${protector.name}: what a cookie sent again costs`, () => {
     counted((counts) => {
       const clock = new TestClock();
@@ -207,11 +208,7 @@ for (const protector of protectors) {
         MemoizedSealer: { checks: 1, ageChecks: 2 },
         Signer: { checks: 3, ageChecks: 0 },
         Sealer: { checks: 3, ageChecks: 0 },
-      }[protector.name];
-      if (expected === undefined) {
-        assert.equal(counts.get(made), undefined, 'a protector of its own: its format is unknown, nothing is kept');
-        return;
-      }
+      }[protector.name]!;
       assert.deepEqual(counts.get(made), expected, 'the memoized ones: one whole check (the miss), then the age alone; the plain ones: the whole check each time');
       // Ten characters from the end: inside the signature or tag, and not in the unused low bits of
       // the last character (a change there is a value that is not canonical base64url).
@@ -227,7 +224,9 @@ test('MemoizedCookieCodec keeps nothing for a protector of its own: each decode 
   const clock = new TestClock();
   const signer = new Signer({ secrets: ['current-key'], now: clock.now });
   let checks = 0;
-  const own: ValueProtector = { protection: 'signed', protect: (name, payload) => signer.protect(name, payload), unprotect: (name, value, maxAge) => ((checks += 1), signer.unprotect(name, value, maxAge)) };
+  const own = ownProtector(signer);
+  const unprotect = own.unprotect;
+  own.unprotect = (name, value, maxAge) => ((checks += 1), unprotect(name, value, maxAge));
   const codec = new MemoizedCookieCodec(own);
   const value = codec.encode('session', SESSION);
   for (let request = 0; request < 3; request += 1) codec.decode('session', value, DAY);
