@@ -95,8 +95,10 @@ export {
   encodeRecord,
   isSessionId,
   newSessionId,
+  PLAIN_RECORD_CODEC,
   recordFrom,
   SessionStoreUnavailableError,
+  type RecordCodec,
   type SessionRecord,
   type SessionStore,
 } from './session/store.js';
@@ -134,6 +136,7 @@ export { BoundedMap } from './fast/bounded-map.js';
 export { MemoizedSigner, type MemoizedSignerOptions } from './fast/memoized-signer.js';
 export { MemoizedSealer, type MemoizedSealerOptions } from './fast/memoized-sealer.js';
 export { DEFAULT_DECODED_MEMO_ENTRIES, MemoizedCookieCodec, type MemoizedCookieCodecOptions } from './fast/memoized-cookie-codec.js';
+export { DEFAULT_RECORD_MEMO_ENTRIES, MAX_KEPT_RECORD_CHARS, MemoizedRecordCodec, type MemoizedRecordCodecOptions } from './fast/memoized-record-codec.js';
 export { canTellExpiry, LazyTouchStore, type LazyTouchStoreOptions, type StoreWithExpiry } from './fast/lazy-touch-store.js';
 export { StatCheckedFileStore, type StatCheckedFileStoreOptions } from './fast/stat-checked-file-store.js';
 export { writeInBatches } from './fast/batched-redis-writes.js';

@@ -34,7 +34,6 @@ import type { IncomingMessage } from 'node:http';
 import {
   createSessions,
   cspSourceHash,
-  encodeRecord,
   HttpError,
   htmlReply,
   localRedirectTarget,
@@ -152,18 +151,8 @@ export function createDemoApp(options: DemoOptions): Application {
       absoluteLifetimeSeconds: cookie.absoluteLifetimeSeconds,
       storage,
       data: session.toObject(),
-      record: storedRecord(loaded),
       source: links,
     };
-  }
-
-  /**
-   * A server-side session's record, as its store keeps it: the one `open()` read for this request
-   * (asking the store again would double its work), written out as stores write records. Cookie
-   * sessions, and refused cookies, have none.
-   */
-  function storedRecord(loaded: LoadedSession): string | null {
-    return loaded.record === undefined || loaded.record === null ? null : encodeRecord(loaded.record);
   }
 
   /**

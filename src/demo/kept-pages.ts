@@ -65,7 +65,7 @@ export function keepIndexPages(render: IndexRenderer, entries = KEPT_PAGES): Ind
 export function indexPageKey(username: string | null, view: InspectorView, csrfToken: string): string {
   const { incoming, storage, source } = view;
   const links = source ? `${text(source.setCookie)}${text(source.volatileOrPermanent)}${text(source.whenToSend)}${text(source.formParser)}` : '-';
-  return `${text(username)} ${text(csrfToken)} ${text(view.cookieName)} ${incoming.present} ${incoming.bytes} ${text(incoming.rejection)} ${time(incoming.signedAt)} ${incoming.keyIndex} ${text(view.cookieValue)} ${view.format} ${view.nowSeconds} ${view.permanent} ${view.lifetimeSeconds} ${view.absoluteLifetimeSeconds} ${text(storage.type)} ${storage.cookieHolds} ${storage.protection} ${storage.storedBytes} ${time(storage.cookieExpiry)} ${text(JSON.stringify(view.data))} ${text(view.record)} ${links}`;
+  return `${text(username)} ${text(csrfToken)} ${text(view.cookieName)} ${incoming.present} ${incoming.bytes} ${text(incoming.rejection)} ${time(incoming.signedAt)} ${incoming.keyIndex} ${text(view.cookieValue)} ${view.format} ${view.nowSeconds} ${view.permanent} ${view.lifetimeSeconds} ${view.absoluteLifetimeSeconds} ${text(storage.type)} ${storage.cookieHolds} ${storage.protection} ${storage.storedBytes} ${text(storage.storedRecord)} ${time(storage.cookieExpiry)} ${text(JSON.stringify(view.data))} ${links}`;
 }
 
 function text(value: string | null): string {

@@ -84,11 +84,9 @@ export interface InspectorView {
   readonly lifetimeSeconds: number;
   /** SESSION_ABSOLUTE_LIFETIME, counted from the login the payload records. */
   readonly absoluteLifetimeSeconds: number;
-  /** Where the session is kept, and when the browser will drop the cookie. */
+  /** Where the session is kept (server-side: the record as the store keeps it), and when the browser will drop the cookie. */
   readonly storage: SessionInspection;
   readonly data: Readonly<Record<string, JsonValue>>;
-  /** Server-side sessions: the record as the store keeps it (JSON text); null for cookie sessions, or no record. */
-  readonly record: string | null;
   /** Links to the code behind the inspector's rows; omitted without the source view. */
   readonly source?: SourceLinks | null;
 }
@@ -140,9 +138,9 @@ ${inspectorNotes(lifetimeSeconds, storage)}`;
  */
 function dataRow(view: InspectorView): Html {
   if (view.storage.cookieHolds === 'id') {
-    const record = view.record === null
+    const record = view.storage.storedRecord === null
       ? html`none: the store has no session for this browser`
-      : html`<pre>${view.record}</pre><span class="note">The JSON text the <code>${view.storage.type}</code> store keeps under the session id${view.storage.type === 'filesystem' ? ' (its file holds it beside its time to live)' : ''}: <code>version</code> counts its writes (for compare-and-set), <code>createdAt</code> is the login.</span>`;
+      : html`<pre>${view.storage.storedRecord}</pre><span class="note">The JSON text the <code>${view.storage.type}</code> store keeps under the session id${view.storage.type === 'filesystem' ? ' (its file holds it beside its time to live)' : ''}: <code>version</code> counts its writes (for compare-and-set), <code>createdAt</code> is the login.</span>`;
     return html`<tr><th>Record in the store</th><td>${record}</td></tr>`;
   }
   const label = view.storage.protection === 'encrypted' ? 'Decrypted data' : 'Decoded data';

@@ -51,7 +51,7 @@
  * a Sealer, memoized or not; this memo sits in front of the MAC memo, which still answers every
  * miss of this one and every value that is not a session cookie).
  *
- * Read next: lazy-touch-store.ts, the first of three speed-ups for server-side stores.
+ * Read next: memoized-record-codec.ts, the same kind of memo for a server-side session's record.
  */
 import { BoundedMap } from './bounded-map.js';
 import { sameSignature } from './mac-memo.js';

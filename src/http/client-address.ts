@@ -59,6 +59,8 @@ function withoutPort(entry: string): string {
 
 /** The key a per-client limit counts under: IPv4 as it is, IPv6 by its /64 network. */
 export function clientKey(address: string): string {
+  // Every IPv6 address has a colon: an address without one (IPv4) is its own key.
+  if (!address.includes(':')) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped !== null) return mapped[1]!;
   if (!isIPv6(address)) return address;

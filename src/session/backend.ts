@@ -19,9 +19,9 @@
  * is why it must be long, random, and kept out of the code (config.ts reads it from the environment).
  *
  * Speed: this is the one place that uses the last chapter of the reading order (../fast/). By
- * default the signer, the sealer and the cookie codec are their memoized versions, files are read
- * through the stat check, and the Redis client writes the commands of a turn together, which give
- * the same answers faster; `memo: false` (SESSION_MEMO=false, read by ../config.ts) builds the plain
+ * default the signer, the sealer, the cookie codec and the memory store's record codec are their
+ * memoized versions, files are read through the stat check, and the Redis client writes the
+ * commands of a turn together, which give the same answers faster; `memo: false` (SESSION_MEMO=false, read by ../config.ts) builds the plain
  * modules alone, which is how the benchmark measures what they are worth. A store that can tell
  * when a record expires is wrapped in the lazy touch, which skips most restarts of idle time, at
  * the price its header states; `lazyRefresh: false` (SESSION_LAZY_REFRESH=false) leaves it out.
@@ -37,6 +37,7 @@ import { MemoizedSealer } from '../fast/memoized-sealer.js';
 import { MemoizedSigner } from '../fast/memoized-signer.js';
 import { writeInBatches } from '../fast/batched-redis-writes.js';
 import { canTellExpiry, LazyTouchStore } from '../fast/lazy-touch-store.js';
+import { MemoizedRecordCodec } from '../fast/memoized-record-codec.js';
 import { StatCheckedFileStore } from '../fast/stat-checked-file-store.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { Sealer } from '../signing/sealer.js';
@@ -46,7 +47,7 @@ import { CookieSessionInterface, NativeCookieCodec } from './cookie-session.js';
 import { FlaskCookieCodec } from './flask-codec.js';
 import { ServerSessionInterface } from './server-session.js';
 import type { SessionCookieSettings, SessionInspector, SessionInterface } from './session.js';
-import type { SessionStore } from './store.js';
+import { PLAIN_RECORD_CODEC, type RecordCodec, type SessionStore } from './store.js';
 import { FileSessionStore } from './stores/filesystem.js';
 import { MemorySessionStore } from './stores/memory.js';
 import { RedisSessionStore } from './stores/redis.js';
@@ -129,7 +130,10 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
     return { sessions: new CookieSessionInterface(options.cookie, codec, now), store: null, newSigner, close: async () => {} };
   }
   if (options.store.encrypt) log('sessions: SESSION_COOKIE_ENCRYPT has no effect here: the cookie holds only a random id, and the data stays on the server');
-  const store = options.customStore ?? (await openStore(options.store, now, log, memo));
+  // One codec for the memory store and for inspect(), so that the record a request read is written
+  // out again from what the memo kept (../fast/memoized-record-codec.ts).
+  const records = memo ? new MemoizedRecordCodec() : PLAIN_RECORD_CODEC;
+  const store = options.customStore ?? (await openStore(options.store, now, log, memo, records));
   const perMinute = options.store.newSessionsPerMinute;
   const newSessionLimit = perMinute > 0 ? new RateLimiter({ perMinute, now }) : null;
   const lazy = (options.store.lazyRefresh ?? true) && canTellExpiry(store);
@@ -140,15 +144,16 @@ export async function openSessionBackend(options: BackendOptions): Promise<Sessi
     signer,
     now,
     newSessionLimit,
+    records,
   });
   return { sessions, store, newSigner, close: () => store.close() };
 }
 
-async function openStore(settings: StoreSettings, now: () => number, log: (message: string) => void, memo: boolean): Promise<SessionStore> {
+async function openStore(settings: StoreSettings, now: () => number, log: (message: string) => void, memo: boolean, records: RecordCodec): Promise<SessionStore> {
   switch (settings.type) {
     case 'memory':
       log(`sessions: memory store (at most ${settings.memoryMax}); it belongs to this process alone and is lost on restart`);
-      return new MemorySessionStore({ maxEntries: settings.memoryMax, now });
+      return new MemorySessionStore({ maxEntries: settings.memoryMax, now, records });
     case 'filesystem': {
       log(`sessions: filesystem store in ${settings.fileDirectory}`);
       const files = await FileSessionStore.open({ directory: settings.fileDirectory, now });

@@ -144,7 +144,7 @@ export class CookieSessionInterface implements SessionInterface, SessionInspecto
 
   inspect(loaded: LoadedSession): SessionInspection {
     const cookieExpiresAt = cookieExpiry(loaded, this.#settings, this.#now());
-    return { type: 'cookie', cookieHolds: 'data', protection: this.#codec.protection, storedBytes: null, cookieExpiry: cookieExpiresAt };
+    return { type: 'cookie', cookieHolds: 'data', protection: this.#codec.protection, storedBytes: null, storedRecord: null, cookieExpiry: cookieExpiresAt };
   }
 
   /** The `Set-Cookie` value this response needs, or `null` for none. Flask's `save_session`. */

@@ -59,7 +59,7 @@ import {
   type SessionInterface,
 } from './session.js';
 import { cookieExpiry, deletionCookie, sessionCookie, withSessionHeaders } from './session-cookie.js';
-import { encodeRecord, newSessionId, type SessionRecord, type SessionStore } from './store.js';
+import { newSessionId, PLAIN_RECORD_CODEC, type RecordCodec, type SessionRecord, type SessionStore } from './store.js';
 
 export interface ServerSessionOptions {
   readonly settings: SessionCookieSettings;
@@ -70,6 +70,8 @@ export interface ServerSessionOptions {
   readonly now?: () => number;
   /** New sessions per client (the key `open()` is given); `null` or absent: no limit. */
   readonly newSessionLimit?: RateLimiter | null;
+  /** How `inspect()` writes a record out as stores keep it: the store's own codec, or JSON (PLAIN_RECORD_CODEC). */
+  readonly records?: RecordCodec;
 }
 
 /** A client created new sessions faster than LIMIT_NEW_SESSIONS allows. A 429: wait and retry. */
@@ -84,11 +86,19 @@ export class TooManyNewSessionsError extends HttpError {
   }
 }
 
-/** What `open()` learned that `commit()` needs: which record, at which version. */
+/** Which record a session was read from, at which version. */
 interface StoredState {
   readonly id: string;
   readonly version: number;
   readonly createdAt: number;
+}
+
+/** What `open()` learned that `commit()` needs: the record the session came from, and who sent the request. */
+interface OpenedState {
+  /** `null` for a session that has no record yet. */
+  readonly stored: StoredState | null;
+  /** The key its new records are counted under (LIMIT_NEW_SESSIONS); `null`: not counted. */
+  readonly client: string | null;
 }
 
 /** Attempts at compare-and-set before giving up; each failure means another request just wrote. */
@@ -102,10 +112,9 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
   readonly #signer: Signer;
   readonly #now: () => number;
   readonly #newSessionLimit: RateLimiter | null;
+  readonly #records: RecordCodec;
   /** Keyed by the Session object, so the application never sees (or forges) the id or version. */
-  readonly #stored = new WeakMap<Session, StoredState>();
-  /** Who sent the request of each session: the key its new records are counted under. */
-  readonly #clients = new WeakMap<Session, string>();
+  readonly #opened = new WeakMap<Session, OpenedState>();
   /** Per session id, the tail of the queue of commits in progress in this process. */
   readonly #commits = new Map<string, Promise<unknown>>();
 
@@ -116,6 +125,7 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
     this.#signer = options.signer;
     this.#now = options.now ?? Date.now;
     this.#newSessionLimit = options.newSessionLimit ?? null;
+    this.#records = options.records ?? PLAIN_RECORD_CODEC;
   }
 
   /** `client`: who sent the request (../http/client-address.ts `clientKey()`), for LIMIT_NEW_SESSIONS. */
@@ -123,7 +133,7 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
     const name = this.#settings.name;
     const fresh = (): Session => {
       const session = new Session();
-      if (client !== null) this.#clients.set(session, client);
+      if (client !== null) this.#opened.set(session, { stored: null, client });
       return session;
     };
     const value = readCookie(cookieHeader, name);
@@ -156,18 +166,17 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
       return rejected(tooOld);
     }
     const session = new Session(Object.entries(record.data), { permanent: record.permanent, isNew: false, createdAt: record.createdAt });
-    this.#stored.set(session, { id, version: record.version, createdAt: record.createdAt });
-    if (client !== null) this.#clients.set(session, client);
+    this.#opened.set(session, { stored: { id, version: record.version, createdAt: record.createdAt }, client });
     return { session, incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex }, secureRequest, record };
   }
 
   async commit(loaded: LoadedSession, reply: Reply): Promise<Reply> {
     const accessed = loaded.session.accessed;
-    const stored = this.#stored.get(loaded.session);
+    const stored = this.#opened.get(loaded.session)?.stored ?? null;
     const save = () => this.#save(loaded);
     // Only changes wait in line: an unchanged session (rule 2) writes at most a restart of its time
     // to live, which no other commit's write can conflict with.
-    const queued = stored !== undefined && loaded.session.modified;
+    const queued = stored !== null && loaded.session.modified;
     return withSessionHeaders(reply, accessed, await (queued ? this.#oneAtATime(stored.id, save) : save()));
   }
 
@@ -188,16 +197,23 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
     }
   }
 
+  /**
+   * The record this request read, written out as the store keeps it, and its size; a session that
+   * was changed since, or has no record yet, is measured as it would be written next.
+   */
   inspect(loaded: LoadedSession): SessionInspection {
     const { session } = loaded;
-    const storedBytes = Buffer.byteLength(encodeRecord({ data: session.toObject(), permanent: session.permanent, version: 1, createdAt: 0 }));
+    const read = loaded.record ?? null;
+    const storedRecord = read === null ? null : this.#records.encode(read);
+    const next = (): SessionRecord => ({ data: session.toObject(), permanent: session.permanent, version: (read?.version ?? 0) + 1, createdAt: read?.createdAt ?? 0 });
+    const storedBytes = Buffer.byteLength(storedRecord !== null && !session.modified ? storedRecord : this.#records.encode(next()));
     const cookieExpiresAt = cookieExpiry(loaded, this.#settings, this.#now());
-    return { type: this.#store.name, cookieHolds: 'id', protection: 'signed', storedBytes, cookieExpiry: cookieExpiresAt };
+    return { type: this.#store.name, cookieHolds: 'id', protection: 'signed', storedBytes, storedRecord, cookieExpiry: cookieExpiresAt };
   }
 
   /** Applies the four rules of the module header; returns the Set-Cookie value, or null. */
   async #save({ session, incoming, secureRequest }: LoadedSession): Promise<string | null> {
-    const stored = this.#stored.get(session) ?? null;
+    const stored = this.#opened.get(session)?.stored ?? null;
     // 1. Emptied: destroy the record and the cookie. Only a record that was still there: if it had
     //    gone already (a parallel login moved the session to a new id, whose cookie the browser
     //    now holds), a deletion from this reply would delete that newer cookie.
@@ -260,8 +276,8 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
 
   /** Throws TooManyNewSessionsError when this session's client has used up its new sessions. */
   #countNewSession(session: Session): void {
-    const client = this.#clients.get(session);
-    if (this.#newSessionLimit === null || client === undefined) return;
+    const client = this.#opened.get(session)?.client ?? null;
+    if (this.#newSessionLimit === null || client === null) return;
     const wait = this.#newSessionLimit.take(client);
     if (wait > 0) throw new TooManyNewSessionsError(this.#newSessionLimit.perMinute, wait);
   }

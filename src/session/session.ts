@@ -312,8 +312,10 @@ export interface SessionInspection {
   readonly cookieHolds: 'data' | 'id';
   /** How the cookie's value is protected: signed (readable) or encrypted (SESSION_COOKIE_ENCRYPT). */
   readonly protection: 'signed' | 'encrypted';
-  /** Size of the data as the store keeps it (server-side sessions); `null` for cookie sessions. */
+  /** Size of the record as the store keeps it (server-side sessions); `null` for cookie sessions. */
   readonly storedBytes: number | null;
+  /** The record this request read, as the store keeps it; `null` when it read none, and for cookie sessions. */
+  readonly storedRecord: string | null;
   /** When the browser will drop the cookie after this response; `null` while it is volatile. */
   readonly cookieExpiry: Date | null;
 }

@@ -115,6 +115,20 @@ export function decodeRecord(text: string): SessionRecord | null {
   }
 }
 
+/**
+ * How a store that keeps text turns records into text and back: `encodeRecord` and `decodeRecord`
+ * (PLAIN_RECORD_CODEC) unless it is given another. The seam is here for the last chapter's memo of
+ * decoded records (../fast/memoized-record-codec.ts), which answers the same text with the same
+ * record without parsing it again.
+ */
+export interface RecordCodec {
+  encode(record: SessionRecord): string;
+  decode(text: string): SessionRecord | null;
+}
+
+/** The plain codec: JSON, parsed afresh each time, so every caller gets a copy of its own. */
+export const PLAIN_RECORD_CODEC: RecordCodec = Object.freeze({ encode: encodeRecord, decode: decodeRecord });
+
 /** Checks that a parsed JSON value has the shape of a record; `null` if it does not. */
 export function recordFrom(value: unknown): SessionRecord | null {
   if (typeof value !== 'object' || value === null) return null;

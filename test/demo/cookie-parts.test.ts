@@ -69,7 +69,7 @@ test('the shared decoders: canonical base64url only, Flask\'s split and timestam
 });
 
 test('cookieKind() names the cookie a server writes from where it keeps sessions and how', () => {
-  const storage = { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null } as const;
+  const storage = { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, storedRecord: null, cookieExpiry: null } as const;
   assert.equal(cookieKind('native', storage), 'signed');
   assert.equal(cookieKind('flask', storage), 'flask');
   assert.equal(cookieKind('native', { ...storage, protection: 'encrypted' }), 'sealed');

@@ -28,9 +28,9 @@ test('keepIndexPages() shows each visitor the page of their own settings, never 
   const views: { view: InspectorView; shows: RegExp }[] = [
     { view: { ...anonymous, lifetimeSeconds: 60 }, shows: /refuses it after 1 min in any case[\s\S]*survives restarts for 1 min\./ },
     { view: { ...anonymous, lifetimeSeconds: 7200 }, shows: /refuses it after 2 h in any case[\s\S]*survives restarts for 2 h\./ },
-    { view: { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 57, cookieExpiry: null } }, shows: /in the <code>redis<\/code> store \(57 bytes\)/ },
-    { view: { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 58, cookieExpiry: null } }, shows: /in the <code>redis<\/code> store \(58 bytes\)/ },
-    { view: { ...anonymous, storage: { type: 'memory', cookieHolds: 'id', protection: 'signed', storedBytes: 57, cookieExpiry: null } }, shows: /in the <code>memory<\/code> store \(57 bytes\)/ },
+    { view: { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 57, storedRecord: null, cookieExpiry: null } }, shows: /in the <code>redis<\/code> store \(57 bytes\)/ },
+    { view: { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 58, storedRecord: null, cookieExpiry: null } }, shows: /in the <code>redis<\/code> store \(58 bytes\)/ },
+    { view: { ...anonymous, storage: { type: 'memory', cookieHolds: 'id', protection: 'signed', storedBytes: 57, storedRecord: null, cookieExpiry: null } }, shows: /in the <code>memory<\/code> store \(57 bytes\)/ },
     { view: { ...anonymous, storage: { ...anonymous.storage, protection: 'encrypted' } }, shows: /<strong>encrypted<\/strong>(?![\s\S]*signed, not encrypted)/ },
     { view: { ...anonymous, permanent: true, storage: { ...anonymous.storage, cookieExpiry: new Date(Date.UTC(2030, 0, 1, 0, 0, 1)) } }, shows: /until Tue, 01 Jan 2030 00:00:01 GMT/ },
     { view: { ...anonymous, permanent: true, storage: { ...anonymous.storage, cookieExpiry: new Date(Date.UTC(2030, 0, 1, 0, 0, 2)) } }, shows: /until Tue, 01 Jan 2030 00:00:02 GMT/ },
@@ -65,9 +65,8 @@ test('indexPageKey() changes with every input of the index page, so a kept page 
     permanent: false,
     lifetimeSeconds: 2678400,
     absoluteLifetimeSeconds: 7776000,
-    storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null },
+    storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, storedRecord: '{"version":1}', cookieExpiry: null },
     data: { username: 'alice' },
-    record: '{"version":1}',
     source: { setCookie: '/c#L1', volatileOrPermanent: '/v#L1', whenToSend: '/w#L1', formParser: '/f#L1' },
   };
   // null becomes a value of the field's other type: a date, a size, or text.
@@ -87,7 +86,8 @@ test('indexPageKey() changes with every input of the index page, so a kept page 
         ? Object.entries(value).map(([inner, innerValue]) => ({ ...full, [name]: { ...value, [inner]: changed(innerValue, inner) } }))
         : [{ ...full, [name]: changed(value, name) }];
     // And every field that may be null, null: absent and present must differ too.
-    if (name === 'cookieValue' || name === 'record') variants.push({ ...full, [name]: null });
+    if (name === 'cookieValue') variants.push({ ...full, [name]: null });
+    if (name === 'storage') variants.push({ ...full, storage: { ...full.storage, storedRecord: null } });
     for (const variant of variants) {
       fields += 1;
       const key = indexPageKey('alice', variant, 'token');

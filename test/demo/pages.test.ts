@@ -53,7 +53,7 @@ test('indexPage() says when the cookie is encrypted, and drops the "readable" wa
 });
 
 test('indexPage() says where the data is kept: on the server, with its size', () => {
-  const html = indexPage('alice', { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 57, cookieExpiry: null } });
+  const html = indexPage('alice', { ...anonymous, storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 57, storedRecord: null, cookieExpiry: null } });
   assert.match(html, /on the server, in the <code>redis<\/code> store \(57 bytes\); the cookie holds only a signed session id/);
   assert.match(html, /logging out deletes it there/);
   assert.doesNotMatch(html, /signed, not encrypted/);
@@ -162,14 +162,14 @@ test('indexPage() shows a Flask cookie: a compressed payload inflated, the times
 test('indexPage() shows a server-side session\'s signed id and the record as the store keeps it, and decodes no data from the cookie', () => {
   const idCookie = new Signer({ secrets: [SECRET], salt: 'scratchpad.session', now: signedAt }).sign('session', Buffer.alloc(32, 7));
   const record = '{"version":3,"createdAt":1795608000,"permanent":false,"data":{"username":"<b>alice</b>"}}';
-  const storage = { type: 'memory', cookieHolds: 'id', protection: 'signed', storedBytes: 80, cookieExpiry: null } as const;
-  const html = indexPage('alice', viewOf(idCookie, { storage, record }));
+  const storage = { type: 'memory', cookieHolds: 'id', protection: 'signed', storedBytes: 80, storedRecord: record, cookieExpiry: null } as const;
+  const html = indexPage('alice', viewOf(idCookie, { storage }));
   assert.match(html, /1\. Session id[\s\S]*base64url of 32 random bytes: the session's id/);
   assert.match(html, /HMAC-SHA256 over <code>session=PAYLOAD\.TIMESTAMP<\/code> \(the cookie's name, its id and its timestamp\)/);
   assert.match(html, /<th>Record in the store<\/th><td><pre>\{&quot;version&quot;:3,&quot;createdAt&quot;:1795608000,&quot;permanent&quot;:false,&quot;data&quot;:\{&quot;username&quot;:&quot;&lt;b&gt;alice&lt;\/b&gt;&quot;\}\}<\/pre>/);
   assert.match(html, /The JSON text the <code>memory<\/code> store keeps under the session id/);
   assert.doesNotMatch(html, /Decoded data|Decrypted data/);
-  assert.match(indexPage(null, viewOf(idCookie, { storage, record: null })), /<th>Record in the store<\/th><td>none: the store has no session for this browser/);
+  assert.match(indexPage(null, viewOf(idCookie, { storage: { ...storage, storedRecord: null } })), /<th>Record in the store<\/th><td>none: the store has no session for this browser/);
 });
 
 test('indexPage() marks the part of a rejected cookie that failed, with the reason', () => {
@@ -211,7 +211,7 @@ test('every page is pure ASCII when what it shows is (a single non-ASCII charact
     indexPage('alice', viewOf(signedCookie), 'token'),
     indexPage('alice', viewOf(new Sealer({ secrets: [SECRET], now: signedAt }).seal('session', '{}'), { storage: { ...anonymous.storage, protection: 'encrypted' } })),
     indexPage('alice', viewOf(new FlaskCookieCodec({ secrets: [SECRET], now: signedAt }).encode('session', { permanent: false, created: null, data: { username: 'alice' } }), { format: 'flask' })),
-    indexPage('alice', viewOf(idCookie, { storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 9, cookieExpiry: null }, record: '{"version":1}' })),
+    indexPage('alice', viewOf(idCookie, { storage: { type: 'redis', cookieHolds: 'id', protection: 'signed', storedBytes: 9, storedRecord: '{"version":1}', cookieExpiry: null } })),
     indexPage(null, viewOf('a.b', { incoming: { present: true, bytes: 9, rejection: 'MalformedSignature: x', signedAt: null, keyIndex: null } })),
     loginPage({ csrfToken: 'token', message: 'Enter a username.' }),
     errorPage(404, 'there is no page at /x', '/source/http/router.ts#L1'),

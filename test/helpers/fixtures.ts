@@ -45,8 +45,7 @@ export function anonymousView(nowSeconds: number): InspectorView {
     permanent: false,
     lifetimeSeconds: 2678400,
     absoluteLifetimeSeconds: 7776000,
-    storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null },
+    storage: { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, storedRecord: null, cookieExpiry: null },
     data: {},
-    record: null,
   };
 }

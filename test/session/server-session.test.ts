@@ -5,7 +5,7 @@ import { RateLimiter } from '../../src/http/rate-limit.js';
 import type { Reply } from '../../src/http/reply.js';
 import { ServerSessionInterface, TooManyNewSessionsError } from '../../src/session/server-session.js';
 import type { LoadedSession, Session } from '../../src/session/session.js';
-import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../../src/session/store.js';
+import { encodeRecord, SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../../src/session/store.js';
 import { MemorySessionStore } from '../../src/session/stores/memory.js';
 import { Signer } from '../../src/signing/signer.js';
 import { TestClock } from '../helpers/server.js';
@@ -360,7 +360,9 @@ test('inspect() says the cookie holds an id and how large the stored data is', a
   const inspection = sessions.inspect(loaded);
   assert.equal(inspection.type, 'counting');
   assert.equal(inspection.cookieHolds, 'id');
-  assert.equal(inspection.storedBytes, Buffer.byteLength('{"version":1,"createdAt":0,"permanent":true,"data":{"username":"alice"}}'));
+  assert.equal(inspection.storedRecord, encodeRecord(loaded.record!), 'the record this request read, as the store keeps it');
+  assert.equal(inspection.storedBytes, Buffer.byteLength(inspection.storedRecord!));
+  assert.match(inspection.storedRecord!, /^\{"version":1,"createdAt":\d+,"permanent":true,"data":\{"username":"alice"\}\}$/);
   assert.ok(inspection.cookieExpiry instanceof Date);
 });
 

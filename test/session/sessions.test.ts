@@ -337,7 +337,7 @@ test('createSessions() takes a short key only when told to, and a list with the 
   assert.equal(sessions.cookie.sameSite, 'Lax');
   assert.equal(sessions.cookie.httpOnly, true);
   assert.equal(sessions.store, null);
-  assert.deepEqual(sessions.inspect(await sessions.sessionInterface.open(undefined)), { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, cookieExpiry: null });
+  assert.deepEqual(sessions.inspect(await sessions.sessionInterface.open(undefined)), { type: 'cookie', cookieHolds: 'data', protection: 'signed', storedBytes: null, storedRecord: null, cookieExpiry: null });
   await sessions.close();
 });
 

@@ -31,7 +31,10 @@
  * Expired entries are dropped when they are met and by a sweep every minute.
  *
  * Records are stored as JSON text, not objects: a request can never change another request's view
- * of a session by mutating what `get()` returned, and the text's length is the data's size.
+ * of a session by mutating what `get()` returned, and the text's length is the data's size. (By
+ * default ../backend.ts gives it the last chapter's memo of decoded records,
+ * ../../fast/memoized-record-codec.ts, which hands out the record of a text it parsed before again,
+ * frozen, instead of parsing it once more.)
  *
  * Spec: the SessionStore contract (../store.ts).
  *
@@ -39,7 +42,7 @@
  *
  * Read next: filesystem.ts.
  */
-import { decodeRecord, encodeRecord, type SessionRecord, type SessionStore } from '../store.js';
+import { PLAIN_RECORD_CODEC, type RecordCodec, type SessionRecord, type SessionStore } from '../store.js';
 
 export interface MemoryStoreOptions {
   /** SESSION_MEMORY_MAX: the most records kept; the least recently used goes first. */
@@ -48,6 +51,8 @@ export interface MemoryStoreOptions {
   readonly now?: () => number;
   /** How often expired records are swept out; 0 turns the sweep off (tests call `sweep()`). */
   readonly sweepIntervalMs?: number;
+  /** Records to text and back: JSON (PLAIN_RECORD_CODEC in ../store.ts) unless set. */
+  readonly records?: RecordCodec;
 }
 
 interface Entry {
@@ -68,6 +73,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #maxEntries: number;
   readonly #maxProtected: number;
   readonly #now: () => number;
+  readonly #records: RecordCodec;
   readonly #sweeper: NodeJS.Timeout | null;
   /** How many live records were evicted to stay within `maxEntries`. */
   evictions = 0;
@@ -79,6 +85,7 @@ export class MemorySessionStore implements SessionStore {
     this.#maxEntries = options.maxEntries;
     this.#maxProtected = Math.floor(options.maxEntries * PROTECTED_SHARE);
     this.#now = options.now ?? Date.now;
+    this.#records = options.records ?? PLAIN_RECORD_CODEC;
     const interval = options.sweepIntervalMs ?? 60_000;
     this.#sweeper = interval > 0 ? setInterval(() => this.sweep(), interval).unref() : null;
   }
@@ -90,14 +97,14 @@ export class MemorySessionStore implements SessionStore {
 
   async get(id: string): Promise<SessionRecord | null> {
     const entry = this.#use(id);
-    return entry === null ? null : decodeRecord(entry.text);
+    return entry === null ? null : this.#records.decode(entry.text);
   }
 
   /** The entry's own expiry is the answer: nothing to ask beyond what `get()` looks at. */
   async getWithExpiry(id: string): Promise<{ record: SessionRecord; expiresAtMs: number } | null> {
     const entry = this.#use(id);
     if (entry === null) return null;
-    const record = decodeRecord(entry.text);
+    const record = this.#records.decode(entry.text);
     return record === null ? null : { record, expiresAtMs: entry.expiresAt };
   }
 
@@ -105,7 +112,7 @@ export class MemorySessionStore implements SessionStore {
     // No `await` between the check and the write: in one JavaScript thread that makes it atomic.
     const current = this.#use(id);
     if ((current?.version ?? null) !== expectedVersion) return false;
-    const entry: Entry = { text: encodeRecord(record), version: record.version, expiresAt: this.#now() + ttlSeconds * 1000 };
+    const entry: Entry = { text: this.#records.encode(record), version: record.version, expiresAt: this.#now() + ttlSeconds * 1000 };
     // An existing record is replaced where #use() left it; a new one starts on probation.
     if (this.#protected.has(id)) this.#protected.set(id, entry);
     else this.#probation.set(id, entry);
