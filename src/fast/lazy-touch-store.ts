@@ -86,7 +86,8 @@ export class LazyTouchStore implements SessionStore {
   async getWithExpiry(id: string): Promise<{ readonly record: SessionRecord; readonly expiresAtMs: number } | null> {
     const found = await this.#store.getWithExpiry(id);
     if (found === null) this.#expiresAtMs.delete(id);
-    else this.#expiresAtMs.set(id, found.expiresAtMs);
+    // Most reads find what the last one found: a lookup costs less than a write of the same value.
+    else if (this.#expiresAtMs.get(id) !== found.expiresAtMs) this.#expiresAtMs.set(id, found.expiresAtMs);
     return found;
   }
 

@@ -95,10 +95,32 @@ interface StoredState {
 
 /** What `open()` learned that `commit()` needs: the record the session came from, and who sent the request. */
 interface OpenedState {
+  /** The interface that opened the session: no other one may act on what it learned. */
+  readonly by: ServerSessionInterface;
   /** `null` for a session that has no record yet. */
   readonly stored: StoredState | null;
   /** The key its new records are counted under (LIMIT_NEW_SESSIONS); `null`: not counted. */
   readonly client: string | null;
+}
+
+/**
+ * A session as `open()` made it, carrying what `open()` learned in a private field: a `#` field can
+ * be read only by code in this class, so the application never sees (or forges) the id or version.
+ * (It was a WeakMap keyed by the session; a WeakMap entry per request is work for the garbage
+ * collector, about 2 % of what a request with a session cost: docs/performance.md, "The fifth round".)
+ */
+class OpenedSession extends Session {
+  readonly #opened: OpenedState;
+
+  constructor(opened: OpenedState, ...session: ConstructorParameters<typeof Session>) {
+    super(...session);
+    this.#opened = opened;
+  }
+
+  /** What `opener.open()` learned about `session`; `null` for a session it did not open. */
+  static openedBy(opener: ServerSessionInterface, session: Session): OpenedState | null {
+    return #opened in session && session.#opened.by === opener ? session.#opened : null;
+  }
 }
 
 /** Attempts at compare-and-set before giving up; each failure means another request just wrote. */
@@ -113,8 +135,6 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
   readonly #now: () => number;
   readonly #newSessionLimit: RateLimiter | null;
   readonly #records: RecordCodec;
-  /** Keyed by the Session object, so the application never sees (or forges) the id or version. */
-  readonly #opened = new WeakMap<Session, OpenedState>();
   /** Per session id, the tail of the queue of commits in progress in this process. */
   readonly #commits = new Map<string, Promise<unknown>>();
 
@@ -131,11 +151,7 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
   /** `client`: who sent the request (../http/client-address.ts `clientKey()`), for LIMIT_NEW_SESSIONS. */
   async open(cookieHeader: string | undefined, secureRequest = false, client: string | null = null): Promise<LoadedSession> {
     const name = this.#settings.name;
-    const fresh = (): Session => {
-      const session = new Session();
-      if (client !== null) this.#opened.set(session, { stored: null, client });
-      return session;
-    };
+    const fresh = (): Session => new OpenedSession({ by: this, stored: null, client });
     const value = readCookie(cookieHeader, name);
     if (value === undefined) return { session: fresh(), incoming: NO_COOKIE, secureRequest, record: null };
     const bytes = name.length + value.length;
@@ -165,14 +181,14 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
       await this.#store.destroy(id);
       return rejected(tooOld);
     }
-    const session = new Session(Object.entries(record.data), { permanent: record.permanent, isNew: false, createdAt: record.createdAt });
-    this.#opened.set(session, { stored: { id, version: record.version, createdAt: record.createdAt }, client });
+    const stored = { id, version: record.version, createdAt: record.createdAt };
+    const session = new OpenedSession({ by: this, stored, client }, Object.entries(record.data), { permanent: record.permanent, isNew: false, createdAt: record.createdAt });
     return { session, incoming: { present: true, bytes, rejection: null, signedAt: verified.signedAt, keyIndex: verified.keyIndex }, secureRequest, record };
   }
 
   async commit(loaded: LoadedSession, reply: Reply): Promise<Reply> {
     const accessed = loaded.session.accessed;
-    const stored = this.#opened.get(loaded.session)?.stored ?? null;
+    const stored = OpenedSession.openedBy(this, loaded.session)?.stored ?? null;
     const save = () => this.#save(loaded);
     // Only changes wait in line: an unchanged session (rule 2) writes at most a restart of its time
     // to live, which no other commit's write can conflict with.
@@ -213,7 +229,7 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
 
   /** Applies the four rules of the module header; returns the Set-Cookie value, or null. */
   async #save({ session, incoming, secureRequest }: LoadedSession): Promise<string | null> {
-    const stored = this.#opened.get(session)?.stored ?? null;
+    const stored = OpenedSession.openedBy(this, session)?.stored ?? null;
     // 1. Emptied: destroy the record and the cookie. Only a record that was still there: if it had
     //    gone already (a parallel login moved the session to a new id, whose cookie the browser
     //    now holds), a deletion from this reply would delete that newer cookie.
@@ -276,7 +292,7 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
 
   /** Throws TooManyNewSessionsError when this session's client has used up its new sessions. */
   #countNewSession(session: Session): void {
-    const client = this.#opened.get(session)?.client ?? null;
+    const client = OpenedSession.openedBy(this, session)?.client ?? null;
     if (this.#newSessionLimit === null || client === null) return;
     const wait = this.#newSessionLimit.take(client);
     if (wait > 0) throw new TooManyNewSessionsError(this.#newSessionLimit.perMinute, wait);

@@ -4,7 +4,7 @@ import { HttpError } from '../../src/http/http-error.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
 import type { Reply } from '../../src/http/reply.js';
 import { ServerSessionInterface, TooManyNewSessionsError } from '../../src/session/server-session.js';
-import type { LoadedSession, Session } from '../../src/session/session.js';
+import { Session, type LoadedSession } from '../../src/session/session.js';
 import { encodeRecord, SessionStoreUnavailableError, type SessionRecord, type SessionStore } from '../../src/session/store.js';
 import { MemorySessionStore } from '../../src/session/stores/memory.js';
 import { Signer } from '../../src/signing/signer.js';
@@ -415,4 +415,22 @@ test('a merge keeps the record\'s creation time', async () => {
   second!.session.set('b', 2);
   await Promise.all([sessions.commit(first!, page), sessions.commit(second!, page)]);
   assert.equal((await memory.get(id))!.createdAt, created);
+});
+
+test('what open() learned about a session is kept where only the interface that opened it can act on it', async () => {
+  const first = setup();
+  const second = setup();
+  const { cookie, id } = await login(first.sessions, { username: 'alice' }, false);
+  const loaded = await first.sessions.open(cookie);
+  assert.deepEqual(Object.keys(loaded.session), Object.keys(new Session()), 'no id or version among its properties');
+  assert.ok(!JSON.stringify(loaded).includes(id), 'the id is nowhere in what open() returned');
+  loaded.session.set('theme', 'dark');
+  // Another interface (another store) given this session treats it as one it never read: a new id
+  // in its own store, and the first store's record untouched.
+  const reply = await second.sessions.commit(loaded, page);
+  const moved = pairOf(reply);
+  assert.notEqual(moved.id, id);
+  assert.deepEqual((await second.memory.get(moved.id))?.data, { username: 'alice', theme: 'dark' });
+  assert.deepEqual((await first.memory.get(id))?.data, { username: 'alice' });
+  assert.equal((await first.memory.get(id))?.version, 1);
 });
