@@ -286,7 +286,8 @@ function codeRow(source: SourceLinks): Html {
 
 function storedCell(storage: SessionInspection): Html {
   if (storage.cookieHolds === 'id') {
-    return html`on the server, in the <code>${storage.type}</code> store (${storage.storedBytes ?? 0} bytes); the cookie holds only a signed session id`;
+    const size = storage.storedBytes === null ? html`` : html` (${storage.storedBytes} bytes)`;
+    return html`on the server, in the <code>${storage.type}</code> store${size}; the cookie holds only a signed session id`;
   }
   return storage.protection === 'encrypted'
     ? html`in the cookie itself (<code>SESSION_TYPE=cookie</code>), <strong>encrypted</strong> with AES-256-GCM (<code>SESSION_COOKIE_ENCRYPT=true</code>): the browser can neither read nor change it; only the server can`

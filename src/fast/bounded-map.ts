@@ -4,8 +4,8 @@
  * What: `BoundedMap` has the `get`/`set`/`size` of a `Map` and a capacity; `set()` of a new key
  * into a full map first deletes the key that was added longest ago.
  *
- * Why: every memo of this chapter (the MAC memo, decoded cookie sessions, the demo's kept index
- * pages) is filled from requests, so without a bound a client could grow it until the process runs
+ * Why: every memo of this chapter (the MAC memo, decoded cookie sessions, decoded store records,
+ * the demo's kept index pages) is filled from requests, so without a bound a client could grow it until the process runs
  * out of memory. Dropping the oldest entry is enough for all of them: a browser sends the same
  * cookie again within seconds, so what is still useful is what was added last. One mechanism, so
  * the bound is written and tested once.

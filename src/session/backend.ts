@@ -21,10 +21,11 @@
  * Speed: this is the one place that uses the last chapter of the reading order (../fast/). By
  * default the signer, the sealer, the cookie codec and the memory store's record codec are their
  * memoized versions, files are read through the stat check, and the Redis client writes the
- * commands of a turn together, which give the same answers faster; `memo: false` (SESSION_MEMO=false, read by ../config.ts) builds the plain
- * modules alone, which is how the benchmark measures what they are worth. A store that can tell
- * when a record expires is wrapped in the lazy touch, which skips most restarts of idle time, at
- * the price its header states; `lazyRefresh: false` (SESSION_LAZY_REFRESH=false) leaves it out.
+ * commands of a turn together, which give the same answers faster; `memo: false`
+ * (SESSION_MEMO=false, read by ../config.ts) builds the plain modules alone, which is how the
+ * benchmark measures what they are worth. A store that can tell when a record expires is wrapped
+ * in the lazy touch, which skips most restarts of idle time, at the price its header states;
+ * `lazyRefresh: false` (SESSION_LAZY_REFRESH=false) leaves it out.
  *
  * Spec: none.
  *
@@ -72,7 +73,8 @@ export interface StoreSettings {
   readonly redis: RedisSettings;
   /**
    * SESSION_MEMO: the memos, the stat check of files and the batched Redis writes of ../fast/ (on
-   * when absent); `false` builds the plain signer, sealer, cookie codec, file store and Redis client.
+   * when absent); `false` builds the plain signer, sealer, cookie codec, record codec (for the
+   * memory store and the inspector), file store and Redis client.
    */
   readonly memo?: boolean;
   /**

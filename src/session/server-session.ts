@@ -70,7 +70,10 @@ export interface ServerSessionOptions {
   readonly now?: () => number;
   /** New sessions per client (the key `open()` is given); `null` or absent: no limit. */
   readonly newSessionLimit?: RateLimiter | null;
-  /** How `inspect()` writes a record out as stores keep it: the store's own codec, or JSON (PLAIN_RECORD_CODEC). */
+  /**
+   * How `inspect()` writes the record out as the store keeps it: the store's own codec (the memo
+   * gives back the text a kept record came from, without encoding it again), or JSON (PLAIN_RECORD_CODEC).
+   */
   readonly records?: RecordCodec;
 }
 
@@ -104,16 +107,25 @@ interface OpenedState {
 }
 
 /**
- * A session as `open()` made it, carrying what `open()` learned in a private field: a `#` field can
- * be read only by code in this class, so the application never sees (or forges) the id or version.
- * (It was a WeakMap keyed by the session; a WeakMap entry per request is work for the garbage
- * collector, about 2 % of what a request with a session cost: docs/performance.md, "The fifth round".)
+ * A session as `open()` made it: a Session that also carries what `open()` learned, so that
+ * `commit()` finds it on the session itself, with no side table to keep in step (and no entry per
+ * request for the garbage collector to sweep, as a WeakMap keyed by the session had).
+ *
+ * The field is private (`#opened`): only code inside this class body can read it, which is why
+ * `openedBy()` is a static method of the class rather than code in the interface. So the id and
+ * version are not among the session's properties, and no application changes them by accident.
+ * (Code that goes looking can reach the class through `session.constructor`, as it can reach the
+ * store through `sessions.store`: this keeps the bookkeeping out of the application's way; it is
+ * not a security boundary, and the id is in the signed cookie anyway.) `#opened in session` (ES2022) is true
+ * only for objects this class constructed; reading `#opened` on any other object would throw.
+ * One private field serves every interface, so the state names the interface that opened the
+ * session (`by`): another one, with another store, treats the session as one it never read.
  */
 class OpenedSession extends Session {
   readonly #opened: OpenedState;
 
-  constructor(opened: OpenedState, ...session: ConstructorParameters<typeof Session>) {
-    super(...session);
+  constructor(opened: OpenedState, data: Iterable<readonly [string, JsonValue]> = [], options: { permanent?: boolean; isNew?: boolean; createdAt?: number | null } = {}) {
+    super(data, options);
     this.#opened = opened;
   }
 
@@ -214,15 +226,14 @@ export class ServerSessionInterface implements SessionInterface, SessionInspecto
   }
 
   /**
-   * The record this request read, written out as the store keeps it, and its size; a session that
-   * was changed since, or has no record yet, is measured as it would be written next.
+   * The record this request read, written out as the store keeps it, and its size in bytes; both
+   * `null` when it read none (no session yet, or a refused cookie). What the request changes is
+   * not in it until it is written.
    */
   inspect(loaded: LoadedSession): SessionInspection {
-    const { session } = loaded;
     const read = loaded.record ?? null;
     const storedRecord = read === null ? null : this.#records.encode(read);
-    const next = (): SessionRecord => ({ data: session.toObject(), permanent: session.permanent, version: (read?.version ?? 0) + 1, createdAt: read?.createdAt ?? 0 });
-    const storedBytes = Buffer.byteLength(storedRecord !== null && !session.modified ? storedRecord : this.#records.encode(next()));
+    const storedBytes = storedRecord === null ? null : Buffer.byteLength(storedRecord);
     const cookieExpiresAt = cookieExpiry(loaded, this.#settings, this.#now());
     return { type: this.#store.name, cookieHolds: 'id', protection: 'signed', storedBytes, storedRecord, cookieExpiry: cookieExpiresAt };
   }

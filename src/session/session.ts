@@ -266,8 +266,9 @@ export interface LoadedSession {
   /**
    * Server-side sessions only: the record `open()` read from the store for this request, so that
    * nothing needs to ask the store again (the demo's inspector shows it); `null` when it read none
-   * (no cookie, or one refused). Read-only: it shares its values with `session`. Cookie sessions
-   * have no store, and leave it out.
+   * (no cookie, or one refused). Read-only: it shares its values with `session`, and with the
+   * memory store's memo (../fast/memoized-record-codec.ts) it is frozen and shared by every request
+   * that read the same record: copy it to change it. Cookie sessions have no store, and leave it out.
    */
   readonly record?: SessionRecord | null;
 }
@@ -312,10 +313,10 @@ export interface SessionInspection {
   readonly cookieHolds: 'data' | 'id';
   /** How the cookie's value is protected: signed (readable) or encrypted (SESSION_COOKIE_ENCRYPT). */
   readonly protection: 'signed' | 'encrypted';
-  /** Size of the record as the store keeps it (server-side sessions); `null` for cookie sessions. */
-  readonly storedBytes: number | null;
   /** The record this request read, as the store keeps it; `null` when it read none, and for cookie sessions. */
   readonly storedRecord: string | null;
+  /** The size of `storedRecord` in bytes; `null` with it. */
+  readonly storedBytes: number | null;
   /** When the browser will drop the cookie after this response; `null` while it is volatile. */
   readonly cookieExpiry: Date | null;
 }

@@ -2,7 +2,8 @@
  * SessionStore: the contract a database must meet to keep server-side sessions.
  *
  * What: the `SessionStore` interface that server-session.ts depends on, and nothing else does;
- * the `SessionRecord` it stores; session ids; and the one error a store may throw.
+ * the `SessionRecord` it stores; session ids; the one error a store may throw; and how a store
+ * that keeps text writes a record and reads it back (`RecordCodec`).
  *
  * Why: with server-side sessions the cookie holds only a signed id, and the data lives here. That
  * fixes the three things a signed cookie cannot do: hold more than 4096 bytes, keep the data from
@@ -31,7 +32,9 @@
  *   `touch` of server-session.ts's rule 2. A store without it still works: its sessions are
  *   touched on every request, one operation more.
  * - `close()` releases timers, files and sockets.
- * - Records are copies: changing a returned record's data never changes the stored one.
+ * - Records are copies, or frozen: nothing a caller does to a record it gave or got changes the
+ *   stored one. (The plain stores hand out copies; the last chapter's memo of decoded records hands
+ *   out records that cannot be changed.)
  * - A store that cannot answer (database down) throws `SessionStoreUnavailableError`; anything else
  *   it throws is a bug.
  *

@@ -9,7 +9,7 @@
  * Why: ../session/server-session.ts trusts its store, and each of its promises rests on one rule.
  * A logout is final only if `destroy()` is. Two parallel requests both keep their changes only if
  * `set()` is an atomic compare-and-set. An idle session ends only if an expired record is never
- * returned. One request cannot change another's session only if records are copies. An idle session
+ * returned. One request cannot change another's session only if records are copies (or frozen). An idle session
  * that is restarted only now and then (the lazy touch, ../fast/lazy-touch-store.ts) still ends in time only if
  * `getWithExpiry()` never says a record expires later than it does. A store that
  * breaks a rule does not crash. It loses a write, or keeps a user logged in, and nothing shows it.

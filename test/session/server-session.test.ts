@@ -433,4 +433,10 @@ test('what open() learned about a session is kept where only the interface that 
   assert.deepEqual((await second.memory.get(moved.id))?.data, { username: 'alice', theme: 'dark' });
   assert.deepEqual((await first.memory.get(id))?.data, { username: 'alice' });
   assert.equal((await first.memory.get(id))?.version, 1);
+  // A session no interface opened (made by the application) is a new one too.
+  const made = new Session([['username', 'bob']]);
+  const bob = pairOf(await first.sessions.commit({ session: made, incoming: loaded.incoming, secureRequest: false }, page));
+  assert.notEqual(bob.id, id);
+  assert.deepEqual((await first.memory.get(bob.id))?.data, { username: 'bob' });
+  assert.deepEqual((await first.memory.get(id))?.data, { username: 'alice' });
 });

@@ -33,8 +33,9 @@
  * Records are stored as JSON text, not objects: a request can never change another request's view
  * of a session by mutating what `get()` returned, and the text's length is the data's size. (By
  * default ../backend.ts gives it the last chapter's memo of decoded records,
- * ../../fast/memoized-record-codec.ts, which hands out the record of a text it parsed before again,
- * frozen, instead of parsing it once more.)
+ * ../../fast/memoized-record-codec.ts, which hands out the record of a text it parsed before again
+ * instead of parsing it once more: only a record whose values are all strings, numbers, booleans
+ * or null, and frozen, so the rule above still holds.)
  *
  * Spec: the SessionStore contract (../store.ts).
  *
