@@ -12,7 +12,7 @@
  * session (stores/memory.ts). Reading a session then cost a `JSON.parse` and the shape checks on
  * every request (a cookie session's decoded data is kept: memoized-cookie-codec.ts), and the
  * inspector wrote the record out again. Measured on the demo's GET / with a memory-store session
- * (docs/performance.md, "The fifth round"), this codec against the plain one: 96,700 → 81,100
+ * (docs/performance.md, "The fifth round"), this codec against the plain one: 94,100 → 81,200
  * instructions per request of the application's own work (callgrind, in process), and 1.04×
  * (1.00–1.09) the requests per second, 1.03× in the other order (the two demos at the same time).
  *
