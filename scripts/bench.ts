@@ -20,9 +20,9 @@
  * of another build's server.js (to compare two versions from one checkout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasTool, loginForm, requestOnce, runLoad, runWrk, sessionCookie, startBenchRedis, type LoadOptions, type LoadResult } from './load.js';
 
@@ -71,11 +71,15 @@ async function start(script: string, env: Record<string, string>, urlFrom: (line
   children.add(child);
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
+  const removeStdout = () => rmSync(dirname(stdout), { recursive: true, force: true });
   for (;;) {
     const output = readFileSync(stdout, 'utf8');
     const url = output.split('\n').map(urlFrom).find((found) => found !== null);
-    if (url !== undefined && url !== null) return { url, stop: () => new Promise((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
-    if (exited !== undefined) throw new Error(`${script} exited with ${exited}: ${output}`);
+    if (url !== undefined && url !== null) return { url, stop: () => new Promise((resolve) => (child.once('exit', () => (removeStdout(), resolve())), child.kill('SIGTERM'))) };
+    if (exited !== undefined) {
+      removeStdout();
+      throw new Error(`${script} exited with ${exited}: ${output}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -190,6 +194,7 @@ await row('GET /', 'bare node:http (baseline)', { url: `${bare.url}/`, options: 
 
 // 2. GET / with a valid session, in each configuration; anonymous GET and POST /login on cookie sessions.
 const redis = await startBenchRedis();
+const sessionFiles = mkdtempSync(join(tmpdir(), 'bench-fs-'));
 const configurations: { name: string; env: Record<string, string>; remember: boolean }[] = [
   { name: 'cookie, volatile', env: {}, remember: false },
   { name: 'cookie, permanent (re-signed each request)', env: {}, remember: true },
@@ -199,7 +204,7 @@ const configurations: { name: string; env: Record<string, string>; remember: boo
   { name: 'cookie, encrypted, SESSION_MEMO=false', env: { SESSION_COOKIE_ENCRYPT: 'true', SESSION_MEMO: 'false' }, remember: false },
   { name: 'cookie, volatile, WORKERS=2 (not pinned)', env: { WORKERS: '2' }, remember: false },
   { name: 'memory store', env: { SESSION_TYPE: 'memory' }, remember: false },
-  { name: 'filesystem store', env: { SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: join(mkdtempSync(join(tmpdir(), 'bench-fs-')), 's') }, remember: false },
+  { name: 'filesystem store', env: { SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: join(sessionFiles, 's') }, remember: false },
   ...(redis === null ? [] : [{ name: 'redis store', env: { SESSION_TYPE: 'redis', SESSION_REDIS_URL: redis.url }, remember: false }]),
 ];
 for (const configuration of configurations) {
@@ -252,6 +257,7 @@ if (ONLY.test(MEMORY_VS_COOKIE)) {
   await cookie.stop();
 }
 redis?.stop();
+rmSync(sessionFiles, { recursive: true, force: true });
 await bare.stop();
 
 // 3. The table: each ratio is against the bare server measured just before, for the same kind of

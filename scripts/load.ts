@@ -8,9 +8,9 @@
  * `sessionCookie()` logs in through the demo's form first, so that the load carries a real session.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Agent, request } from 'node:http';
 
 export interface LoadResult {
@@ -94,7 +94,10 @@ export function runWrk(url: string, options: LoadOptions): Promise<LoadResult> {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (output += chunk));
     child.once('error', reject);
-    child.once('close', () => resolve(wrkResult(output)));
+    child.once('close', () => {
+      rmSync(dirname(script), { recursive: true, force: true });
+      resolve(wrkResult(output));
+    });
   });
 }
 
@@ -116,9 +119,13 @@ export async function startBenchRedis(): Promise<{ url: string; stop: () => void
   const port = 20000 + Math.floor(Math.random() * 20000);
   const directory = mkdtempSync(join(tmpdir(), 'bench-redis-'));
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory], { stdio: ['ignore', 'pipe', 'ignore'] });
-  process.on('exit', () => child.kill('SIGKILL'));
+  const stop = () => {
+    child.kill('SIGKILL');
+    rmSync(directory, { recursive: true, force: true });
+  };
+  process.on('exit', stop);
   await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
-  return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGKILL') };
+  return { url: `redis://127.0.0.1:${port}/0`, stop };
 }
 
 /** One request on a fresh connection (no keep-alive to race with the server's idle timeout). */

@@ -65,6 +65,9 @@ export interface LazyTouchStoreOptions {
   readonly memoEntries?: number;
 }
 
+/** The answer of a touch that writes nothing. */
+const DONE: Promise<void> = Promise.resolve();
+
 export class LazyTouchStore implements SessionStore {
   readonly name: string;
   readonly #store: StoreWithExpiry;
@@ -79,23 +82,22 @@ export class LazyTouchStore implements SessionStore {
     this.#expiresAtMs = new BoundedMap(options.memoEntries ?? DEFAULT_LAZY_TOUCH_ENTRIES, 'LazyTouchStore');
   }
 
+  // get() reads through the wrapped store itself rather than through getWithExpiry(): one async
+  // step less on the path every request takes.
   async get(id: string): Promise<SessionRecord | null> {
-    return (await this.getWithExpiry(id))?.record ?? null;
+    return this.#remember(id, await this.#store.getWithExpiry(id))?.record ?? null;
   }
 
   async getWithExpiry(id: string): Promise<{ readonly record: SessionRecord; readonly expiresAtMs: number } | null> {
-    const found = await this.#store.getWithExpiry(id);
-    if (found === null) this.#expiresAtMs.delete(id);
-    // Most reads find what the last one found: a lookup costs less than a write of the same value.
-    else if (this.#expiresAtMs.get(id) !== found.expiresAtMs) this.#expiresAtMs.set(id, found.expiresAtMs);
-    return found;
+    return this.#remember(id, await this.#store.getWithExpiry(id));
   }
 
-  async touch(id: string, ttlSeconds: number): Promise<void> {
+  /** Not async: a skipped touch, the common case, makes no promise of its own. */
+  touch(id: string, ttlSeconds: number): Promise<void> {
     const expiresAtMs = this.#expiresAtMs.get(id);
-    if (expiresAtMs !== undefined && !touchDue(expiresAtMs, ttlSeconds, this.#now())) return;
+    if (expiresAtMs !== undefined && !touchDue(expiresAtMs, ttlSeconds, this.#now())) return DONE;
     this.#expiresAtMs.delete(id);
-    await this.#store.touch(id, ttlSeconds);
+    return this.#store.touch(id, ttlSeconds);
   }
 
   set(id: string, record: SessionRecord, ttlSeconds: number, expectedVersion: number | null): Promise<boolean> {
@@ -111,6 +113,14 @@ export class LazyTouchStore implements SessionStore {
   close(): Promise<void> {
     this.#expiresAtMs.clear();
     return this.#store.close();
+  }
+
+  /** Keeps what a read said of `id`'s expiry, and hands the read on. */
+  #remember<Found extends { readonly expiresAtMs: number }>(id: string, found: Found | null): Found | null {
+    if (found === null) this.#expiresAtMs.delete(id);
+    // Most reads find what the last one found: a lookup costs less than a write of the same value.
+    else if (this.#expiresAtMs.get(id) !== found.expiresAtMs) this.#expiresAtMs.set(id, found.expiresAtMs);
+    return found;
   }
 }
 
