@@ -11,12 +11,10 @@
  * It then measures the memory store's heap use at 100,000 sessions (bytes per session).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryStoreBytesPerSession } from './memory-store-heap.js';
-import { hasTool, runLoad, startBenchRedis, type LoadResult } from './load.js';
+import { hasTool, runLoad, startBenchRedis, temporaryDirectory, type LoadResult } from './load.js';
 
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -62,7 +60,7 @@ async function measure(name: string, env: Record<string, string>): Promise<LoadR
 }
 
 const redis = await startBenchRedis();
-const directory = join(mkdtempSync(join(tmpdir(), 'bench-fs-')), 'sessions');
+const directory = join(temporaryDirectory('bench-fs-'), 'sessions');
 const rows = [await measure('cookie (baseline)', { SESSION_TYPE: 'cookie' }), await measure('memory', { SESSION_TYPE: 'memory' })];
 rows.push(await measure('filesystem', { SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: directory }));
 if (redis !== null) rows.push(await measure('redis', { SESSION_TYPE: 'redis', SESSION_REDIS_URL: redis.url }));

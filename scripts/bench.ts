@@ -20,11 +20,10 @@
  * of another build's server.js (to compare two versions from one checkout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasTool, loginForm, requestOnce, runLoad, runWrk, sessionCookie, startBenchRedis, type LoadOptions, type LoadResult } from './load.js';
+import { hasTool, loginForm, removeTemporaryDirectory, requestOnce, runLoad, runWrk, sessionCookie, startBenchRedis, temporaryDirectory, type LoadOptions, type LoadResult } from './load.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
@@ -64,14 +63,14 @@ function printedPort(line: string): string | null {
 async function start(script: string, env: Record<string, string>, urlFrom: (line: string) => string | null, pin = true): Promise<Running> {
   // A cluster is not pinned: its workers are meant to spread over every CPU (wrk shares one with them).
   const command = pin && hasTool('taskset') ? ['taskset', '-c', '0', process.execPath, script] : [process.execPath, script];
-  const stdout = join(mkdtempSync(join(tmpdir(), 'bench-stdout-')), 'stdout');
+  const stdout = join(temporaryDirectory('bench-stdout-'), 'stdout');
   const fd = openSync(stdout, 'w');
   const child: ChildProcess = spawn(command[0]!, command.slice(1), { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', fd, 'inherit'] });
   closeSync(fd);
   children.add(child);
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
-  const removeStdout = () => rmSync(dirname(stdout), { recursive: true, force: true });
+  const removeStdout = () => removeTemporaryDirectory(dirname(stdout));
   for (;;) {
     const output = readFileSync(stdout, 'utf8');
     const url = output.split('\n').map(urlFrom).find((found) => found !== null);
@@ -194,7 +193,7 @@ await row('GET /', 'bare node:http (baseline)', { url: `${bare.url}/`, options: 
 
 // 2. GET / with a valid session, in each configuration; anonymous GET and POST /login on cookie sessions.
 const redis = await startBenchRedis();
-const sessionFiles = mkdtempSync(join(tmpdir(), 'bench-fs-'));
+const sessionFiles = temporaryDirectory('bench-fs-');
 const configurations: { name: string; env: Record<string, string>; remember: boolean }[] = [
   { name: 'cookie, volatile', env: {}, remember: false },
   { name: 'cookie, permanent (re-signed each request)', env: {}, remember: true },
@@ -257,7 +256,7 @@ if (ONLY.test(MEMORY_VS_COOKIE)) {
   await cookie.stop();
 }
 redis?.stop();
-rmSync(sessionFiles, { recursive: true, force: true });
+removeTemporaryDirectory(sessionFiles);
 await bare.stop();
 
 // 3. The table: each ratio is against the bare server measured just before, for the same kind of

@@ -28,12 +28,11 @@
  * the default comparison takes three to four minutes.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasTool, requestOnce, sessionCookie } from './load.js';
+import { hasTool, removeTemporaryDirectory, requestOnce, sessionCookie, temporaryDirectory } from './load.js';
 
 const FEW = Number(process.env['COUNT_FEW'] ?? 4_000);
 const MANY = Number(process.env['COUNT_MANY'] ?? 16_000);
@@ -90,7 +89,7 @@ function listeningAt(stdout: string, demoPort: string | null): string | null {
 
 /** The instructions the server ran while serving `requests` requests after a login, start-up included. */
 async function countRun(candidate: Candidate, requests: number, cookie: string | null): Promise<number> {
-  const directory = mkdtempSync(join(tmpdir(), 'count-instructions-'));
+  const directory = temporaryDirectory('count-instructions-');
   const out = join(directory, 'callgrind.out');
   const stdout = join(directory, 'stdout');
   const fd = openSync(stdout, 'w');
@@ -112,6 +111,7 @@ async function countRun(candidate: Candidate, requests: number, cookie: string |
   await exited;
   const summary = /^summary: (\d+)$/m.exec(readFileSync(out, 'utf8'));
   if (summary === null) throw new Error(`callgrind wrote no summary to ${out}`);
+  removeTemporaryDirectory(directory);
   return Number(summary[1]);
 }
 

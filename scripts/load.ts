@@ -13,6 +13,29 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Agent, request } from 'node:http';
 
+/** Temporary folders this run made and has not removed yet: whatever ends the run, they go at exit. */
+const temporaryDirectories = new Set<string>();
+process.on('exit', () => {
+  for (const directory of temporaryDirectories) removeTemporaryDirectory(directory);
+});
+
+/** A new folder under the system's temporary folder, removed at the latest when the process exits. */
+export function temporaryDirectory(prefix: string): string {
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  temporaryDirectories.add(directory);
+  return directory;
+}
+
+/** Removes a folder temporaryDirectory() made. A folder that will not go is left: not worth failing a measurement for. */
+export function removeTemporaryDirectory(directory: string): void {
+  temporaryDirectories.delete(directory);
+  try {
+    rmSync(directory, { recursive: true, force: true });
+  } catch {
+    // Left in the temporary folder, which the system cleans.
+  }
+}
+
 export interface LoadResult {
   readonly requests: number;
   readonly requestsPerSecond: number;
@@ -83,7 +106,7 @@ export function hasTool(tool: string): boolean {
  * without blocking the benchmark's own event loop.
  */
 export function runWrk(url: string, options: LoadOptions): Promise<LoadResult> {
-  const script = join(mkdtempSync(join(tmpdir(), 'bench-wrk-')), 'request.lua');
+  const script = join(temporaryDirectory('bench-wrk-'), 'request.lua');
   const headers = Object.entries(options.headers ?? {}).map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
   writeFileSync(script, [`wrk.method = ${JSON.stringify(options.method ?? 'GET')}`, ...(options.body === undefined ? [] : [`wrk.body = ${JSON.stringify(options.body)}`]), ...headers].join('\n'));
   const command = ['wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', '-s', script, url];
@@ -95,7 +118,7 @@ export function runWrk(url: string, options: LoadOptions): Promise<LoadResult> {
     child.stdout.on('data', (chunk: string) => (output += chunk));
     child.once('error', reject);
     child.once('close', () => {
-      rmSync(dirname(script), { recursive: true, force: true });
+      removeTemporaryDirectory(dirname(script));
       resolve(wrkResult(output));
     });
   });
@@ -117,11 +140,11 @@ function wrkResult(output: string): LoadResult {
 export async function startBenchRedis(): Promise<{ url: string; stop: () => void } | null> {
   if (!hasTool('redis-server')) return null;
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const directory = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+  const directory = temporaryDirectory('bench-redis-');
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory], { stdio: ['ignore', 'pipe', 'ignore'] });
   const stop = () => {
     child.kill('SIGKILL');
-    rmSync(directory, { recursive: true, force: true });
+    removeTemporaryDirectory(directory);
   };
   process.on('exit', stop);
   await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));

@@ -50,6 +50,33 @@ test('LazyTouchStore forgets what it read when the record is written, removed or
   await lazy.close();
 });
 
+test('LazyTouchStore remembers what either read said, and forgets it on a read that finds nothing', async () => {
+  const clock = new TestClock();
+  const inner = new MemorySessionStore({ maxEntries: 10, now: clock.now, sweepIntervalMs: 0 });
+  const counting = new CountingStore(inner);
+  const lazy = new LazyTouchStore(counting, { now: clock.now });
+  const id = 'c'.repeat(43);
+  const record = { data: {}, permanent: false, version: 1, createdAt: 1 };
+  await lazy.set(id, record, 60, null);
+  assert.equal((await lazy.getWithExpiry(id))?.expiresAtMs, clock.now() + 60_000);
+  await lazy.touch(id, 60);
+  assert.equal(counting.calls.touch, 0, 'getWithExpiry() is a read too: the touch after it is skipped');
+  clock.advanceSeconds(7);
+  await lazy.touch(id, 60);
+  assert.equal(counting.calls.touch, 1, 'more than a tenth since the write: a real touch');
+  // (A real touch also forgets what was read; with no read between, the next touch is real either
+  // way, since the expiry read before it was already due.)
+  await lazy.touch(id, 60);
+  assert.equal(counting.calls.touch, 2, 'no read since the real touch: real again');
+  await lazy.get(id);
+  // The record goes behind the lazy store's back (another process, an expiry): the read that finds
+  // nothing must forget, or a touch would be skipped on the strength of a record that is gone.
+  await inner.destroy(id);
+  assert.equal(await lazy.get(id), null);
+  await lazy.touch(id, 60);
+  assert.equal(counting.calls.touch, 3, 'the last read found nothing: a real touch');
+});
+
 test('LazyTouchStore remembers at most its capacity of ids', async () => {
   const clock = new TestClock();
   const counting = new CountingStore(new MemorySessionStore({ maxEntries: 10, now: clock.now, sweepIntervalMs: 0 }));
