@@ -39,7 +39,7 @@
  * them assert the same counts): store operations per request 2 → 1 for each store, and for Redis two
  * round trips → one; requests per second of server CPU under load: memory 1.03× (0.96–1.11), files
  * 1.30× (1.14–1.40), Redis 1.15× (1.07–1.23). Later, `get()` calling the wrapped store itself, one
- * `await` less per request, took GET / on the memory store from 83,100 to 82,000 instructions per
+ * `await` less per request, took GET / on the memory store from 83,100 to 82,500 instructions per
  * request, counted in process (../../docs/performance.md, the fifth round).
  *
  * Spec: none beyond the SessionStore contract (../session/store.ts).
@@ -82,7 +82,7 @@ export class LazyTouchStore implements SessionStore {
   }
 
   // Not written as `(await this.getWithExpiry(id))?.record`: calling the wrapped store directly
-  // spares every request one async function and its `await` (about 1,100 instructions).
+  // spares every request one async function and its `await` (about 600 instructions).
   async get(id: string): Promise<SessionRecord | null> {
     return this.#remember(id, await this.#store.getWithExpiry(id))?.record ?? null;
   }
