@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { createDemoFromConfig } from '../src/demo/app.js';
 import { createHttpServer, loadConfig } from '../src/index.js';
 import type { IncomingMessage } from 'node:http';
+import { candidatesFrom, printPerRequest, type CountCandidate } from './counting.js';
 import { hasTool, removeTemporaryDirectory, sessionCookie, temporaryDirectory } from './load.js';
 
 const FEW = Number(process.env['COUNT_FEW'] ?? 20_000);
@@ -83,15 +84,6 @@ async function countRun(env: Record<string, string>, requests: number): Promise<
   return Number(summary[1]);
 }
 
-function candidatesFrom(args: readonly string[]): { name: string; env: Record<string, string> }[] {
-  if (args.length === 0) return [{ name: 'memory store', env: { SESSION_TYPE: 'memory' } }, { name: 'cookie', env: {} }];
-  return args.map((arg) => {
-    const [name, ...rest] = arg.split('=');
-    const assignments = rest.join('=').split(',').filter((part) => part !== '');
-    return { name: name!, env: Object.fromEntries(assignments.map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)])) };
-  });
-}
-
 if (CHILD_REQUESTS !== undefined) {
   await childRun(Number(CHILD_REQUESTS));
 } else {
@@ -99,16 +91,10 @@ if (CHILD_REQUESTS !== undefined) {
     console.error('count-in-process: valgrind is not installed (apt-get install valgrind)');
     process.exit(1);
   }
-  const results: { name: string; perRequest: number }[] = [];
-  for (const candidate of candidatesFrom(process.argv.slice(2))) {
-    // The two runs of a candidate at once: one per core, each counted on its own.
-    const [few, many] = await Promise.all([countRun(candidate.env, FEW), countRun(candidate.env, MANY)]);
-    const perRequest = (many - few) / (MANY - FEW);
-    results.push({ name: candidate.name, perRequest });
-    console.log(`${candidate.name}: ${Math.round(perRequest).toLocaleString('en')} instructions per request (${few.toLocaleString('en')} for ${FEW}, ${many.toLocaleString('en')} for ${MANY})`);
-  }
-  const base = results.at(-1)!;
-  for (const { name, perRequest } of results.slice(0, -1)) {
-    console.log(`${name} / ${base.name}: ${(perRequest / base.perRequest).toFixed(3)}× the instructions per request`);
-  }
+  const defaults: CountCandidate[] = [
+    { name: 'memory store', env: { SESSION_TYPE: 'memory' } },
+    { name: 'cookie', env: {} },
+  ];
+  // The two runs of a candidate at once: one per core, each counted on its own.
+  await printPerRequest(candidatesFrom(process.argv.slice(2), defaults), FEW, MANY, (candidate) => Promise.all([countRun(candidate.env, FEW), countRun(candidate.env, MANY)]));
 }

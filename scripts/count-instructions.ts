@@ -32,6 +32,7 @@ import { openSync, closeSync, readFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { candidatesFrom, printPerRequest, type CountCandidate } from './counting.js';
 import { hasTool, removeTemporaryDirectory, requestOnce, sessionCookie, temporaryDirectory } from './load.js';
 
 const FEW = Number(process.env['COUNT_FEW'] ?? 4_000);
@@ -39,22 +40,11 @@ const MANY = Number(process.env['COUNT_MANY'] ?? 16_000);
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 const KEY = 'benchmark-secret-key-of-at-least-32-bytes';
 
-interface Candidate {
-  readonly name: string;
-  readonly env: Record<string, string>;
+interface Candidate extends CountCandidate {
   /** The script to run; default the demo. The others listen on a port of their own and print it first. */
   readonly script?: string;
   /** The path to GET; default `/`. */
   readonly path?: string;
-}
-
-function candidatesFrom(args: readonly string[]): Candidate[] {
-  if (args.length === 0) return [{ name: 'default (access log on)', env: { ACCESS_LOG: 'true' } }, { name: 'ACCESS_LOG=false', env: { ACCESS_LOG: 'false' } }];
-  return args.map((arg) => {
-    const [name, ...rest] = arg.split('=');
-    const assignments = rest.join('=').split(',').filter((part) => part !== '');
-    return { name: name!, env: Object.fromEntries(assignments.map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)])) };
-  });
 }
 
 /** GET / with the cookie, `count` times, four at a time on kept-alive connections. */
@@ -151,15 +141,11 @@ async function libraryCandidates(): Promise<{ candidates: Candidate[]; cookie: s
 }
 
 const library = process.argv.includes('--library') ? await libraryCandidates() : null;
-const results: { name: string; perRequest: number }[] = [];
-for (const candidate of library?.candidates ?? candidatesFrom(process.argv.slice(2))) {
-  const few = await countRun(candidate, FEW, library?.cookie ?? null);
-  const many = await countRun(candidate, MANY, library?.cookie ?? null);
-  const perRequest = (many - few) / (MANY - FEW);
-  results.push({ name: candidate.name, perRequest });
-  console.log(`${candidate.name}: ${Math.round(perRequest).toLocaleString('en')} instructions per request (${few.toLocaleString('en')} for ${FEW}, ${many.toLocaleString('en')} for ${MANY})`);
-}
-const base = results.at(-1)!;
-for (const { name, perRequest } of results.slice(0, -1)) {
-  console.log(`${name} / ${base.name}: ${(perRequest / base.perRequest).toFixed(3)}× the instructions per request`);
-}
+const defaults = [
+  { name: 'default (access log on)', env: { ACCESS_LOG: 'true' } },
+  { name: 'ACCESS_LOG=false', env: { ACCESS_LOG: 'false' } },
+];
+await printPerRequest(library?.candidates ?? candidatesFrom(process.argv.slice(2), defaults), FEW, MANY, async (candidate) => [
+  await countRun(candidate, FEW, library?.cookie ?? null),
+  await countRun(candidate, MANY, library?.cookie ?? null),
+]);
