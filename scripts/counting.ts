@@ -1,7 +1,9 @@
 /**
  * What the two instruction counters share (count-instructions.ts, the whole server; count-in-process.ts,
  * the application alone): candidates named on the command line, and one request's work worked out
- * from two runs of different lengths, each printed with its ratio to the last candidate.
+ * from two runs of different lengths, each printed with its ratio to the last candidate. In one
+ * place, so that the two read their arguments and print their results alike, and a table in
+ * docs/performance.md can hold counts from either.
  */
 
 /** A candidate: a name and the environment it adds to the demo's. */

@@ -6,6 +6,9 @@
  * the benchmarks only compare servers measured by the same generator in the same run (ratios).
  * `runWrk()` does the same with Debian's wrk, pinned to a CPU of its own, when it is installed.
  * `sessionCookie()` logs in through the demo's form first, so that the load carries a real session.
+ * `temporaryDirectory()` gives the benchmarks their scratch folders (wrk scripts, server output,
+ * session files): a benchmark makes hundreds in a run, and each goes when it is done with, or at exit
+ * whatever ended the run, so that runs do not fill the temporary folder.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
