@@ -65,16 +65,15 @@ async function serve(config: Config): Promise<void> {
     console.error(`scratchpad: cannot open the ${config.store.type} session store: ${(error as Error).message}`);
     process.exit(1);
   }
-  // The access log, in batches (fast/buffered-log.ts) unless ACCESS_LOG_BUFFER=false. Each worker of
-  // a cluster has its own. Whatever ends the process, process.exit() included, the lines still
-  // waiting are written first.
+  // The access log, its lines made and written in batches (fast/buffered-log.ts) unless
+  // ACCESS_LOG_BUFFER=false, which gives the plain log: a line made and written per request. Each
+  // worker of a cluster has its own. Whatever ends the process, process.exit() included, the lines
+  // still waiting are written first.
   const buffered = config.accessLog && config.accessLogBuffer ? new BufferedLog(process.stdout) : null;
   if (buffered !== null) process.on('exit', () => buffered.flushBeforeExit());
-  let accessLog: ((line: string) => void) | null = null;
-  if (buffered !== null) accessLog = (line) => buffered.write(line);
-  else if (config.accessLog) accessLog = (line) => console.log(line);
   const server = createHttpServer(demo.application, {
-    accessLog,
+    accessLog: config.accessLog && buffered === null ? (line) => console.log(line) : null,
+    accessEntries: buffered === null ? undefined : (entry) => buffered.record(entry),
     errorLog: (message) => console.error(`scratchpad: internal error: ${message}`),
     limits: config.limits.server,
     tls: config.tls,

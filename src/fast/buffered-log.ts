@@ -1,23 +1,35 @@
 /**
- * Buffered log: the access log's lines kept for a moment and written many at a time, instead of
- * one write per request.
+ * Buffered log: the access log's lines made and written many at a time, instead of one line made
+ * and written per request.
  *
- * What: `BufferedLog` takes one line at a time (`write()`) and hands them to a stream (the server's
- * stdout) in batches of whole lines, in order: within 100 ms of the first line waiting, at once when
- * a batch is full (4096 bytes), and everything when asked: `flush()` (at a stop signal),
- * `close()` (after a graceful stop: also waits until the stream has passed every byte on) and
- * `flushBeforeExit()` (in `process.on('exit')`, whatever called `process.exit()`).
- * `ACCESS_LOG_BUFFER=false` (../config.ts) turns it off: each line is then a `console.log()`.
+ * What: `BufferedLog` takes one request's entry at a time (`record()`: method, path, status, time,
+ * note, as ../http/serve.ts hands them over), makes their lines 128 at a time, and hands the lines
+ * to a stream (the server's stdout) in batches of whole lines, in order: within 100 ms of the first
+ * entry waiting, at once when a batch is full (4096 bytes), and everything when asked: `flush()`
+ * (at a stop signal), `close()` (after a graceful stop: also waits until the stream has passed every
+ * byte on) and `flushBeforeExit()` (in `process.on('exit')`, whatever called `process.exit()`).
+ * `write()` takes a line already made, for the same batches. `ACCESS_LOG_BUFFER=false`
+ * (../config.ts) turns all of it off: each line is then made and `console.log()`ed at once.
  *
  * Why: a `console.log()` per request is a `write(2)` per request, and when stdout is a file (as in
  * production) or a terminal, Node makes that write synchronous: the server waits for the kernel on
  * every request. Measured with a same-time A/B (both servers on one core, two wrk at once, both
  * orders, stdout to a file; docs/performance.md): the default configuration ran at 0.75× of
  * `ACCESS_LOG=false` (single pairs 0.71–0.78); with the lines written in batches, at 0.94–0.95×
- * (the medians of four runs). What is left is mostly the line itself, made for every request.
+ * (the medians of four runs), and 0.91–0.97× on a later day's machine. What was left was making
+ * the line: the clock's text, the template, the escape's regular expression, the byte count. Made
+ * 128 at a time instead, the same lines cost the server nothing measurable: 1.00× of
+ * `ACCESS_LOG=false` (0.97–1.01), and 1.03× (1.01–1.06) against lines made one per request, both
+ * with the log on. The work is the same, only moved; our reading is that the line's code, run once
+ * between two requests' worth of other code, runs cold, and in a loop of 128 runs warm (a CPU
+ * profile put 3 % of the busy time in the per-request line, a loop making lines alone 1.3 %).
  *
  * The rules a batch keeps, so that a log read later says exactly what a `console.log()` per line
  * would have said:
+ * - The same line. It is made by ../http/serve.ts's `formatAccessLine()`, the plain log's own
+ *   function, from an entry taken when the reply was written: its time is the request's, not the
+ *   time the line was made. An entry keeps only strings and numbers, never the request: 128 of
+ *   them hold at most 128 paths of at most 16 KB each (the server's header limit).
  * - Whole lines, in order, never a line cut in two. A batch is at most 4096 bytes, PIPE_BUF on
  *   Linux: the most that one `write(2)` puts into a pipe in one piece. With `WORKERS` > 1 every
  *   worker has a buffer of its own and all of them write to the one stdout they share, so a batch
@@ -32,8 +44,8 @@
  *   queued writes into one `writev(2)`, which a pipe no longer takes in one piece. So the next
  *   batch is handed over only once the stream holds nothing unwritten.
  * - A bound. A reader that stops reading (a stuck log shipper) must not grow the server's memory:
- *   lines wait here up to 1 MiB (about 30,000 lines, a second at full load). Past it, new lines
- *   are dropped and counted, and when there is room again a line `scratchpad: access log: N lines
+ *   lines wait here up to 1 MiB (about 30,000 lines, a second at full load), besides the 128
+ *   entries not yet made into lines. Past it, new lines are dropped and counted, and when there is room again a line `scratchpad: access log: N lines
  *   dropped here (stdout was not being read)` stands where they would have been. Dropping, not
  *   blocking: a server that stops answering because nobody reads its log is worse than a log with
  *   a counted gap, and a log that keeps up loses nothing. A reader that goes away altogether (the
@@ -51,7 +63,7 @@
  * with other writers; Node's process documentation, "A note on process I/O" (files synchronous,
  * pipes asynchronous on POSIX).
  *
- * Not here: the line itself (../http/serve.ts writes it, escaped); log rotation, levels and
+ * Not here: the line itself (../http/serve.ts's `formatAccessLine()` makes it, escaped); log rotation, levels and
  * timestamps (whoever reads stdout adds them: journald, a container runtime); the error log,
  * which stays a `console.error()` per message: errors are rare, and each must be out before the
  * process could die of the next.
@@ -60,6 +72,7 @@
  * API, where the reading order ends.
  */
 import type { Writable } from 'node:stream';
+import { formatAccessLine, type AccessEntry } from '../http/serve.js';
 
 /**
  * PIPE_BUF on Linux (POSIX promises only 512): a batch of this many bytes reaches a pipe in one
@@ -71,6 +84,13 @@ export const FLUSH_INTERVAL_MS = 100;
 /** Lines kept at most while the stream cannot take them; past it they are dropped and counted. */
 export const MAX_WAITING_BYTES = 1 << 20;
 
+/**
+ * How many recorded entries wait before their lines are made, all at once: about a batch's worth
+ * of the demo's lines (25-30 bytes each), and few enough that their strings (each entry keeps its
+ * request's path) weigh nothing.
+ */
+export const ENTRIES_AT_ONCE = 128;
+
 export interface BufferedLogOptions {
   /** FLUSH_INTERVAL_MS if unset. */
   readonly intervalMs?: number;
@@ -78,6 +98,8 @@ export interface BufferedLogOptions {
   readonly batchBytes?: number;
   /** MAX_WAITING_BYTES if unset. */
   readonly maxWaitingBytes?: number;
+  /** ENTRIES_AT_ONCE if unset. */
+  readonly entriesAtOnce?: number;
 }
 
 /** Where the lines go: `process.stdout`, or any stream that says how much it holds unwritten. */
@@ -95,6 +117,9 @@ export class BufferedLog {
   #batchBytesSoFar = 0;
   /** Bytes in `#batches` and `#batch` together: what the bound counts. */
   #waitingBytes = 0;
+  /** Entries recorded whose lines are not made yet, oldest first. */
+  readonly #entries: AccessEntry[] = [];
+  readonly #entriesAtOnce: number;
   /** Lines dropped since the last note saying so. */
   #dropped = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -107,12 +132,14 @@ export class BufferedLog {
     this.#intervalMs = options.intervalMs ?? FLUSH_INTERVAL_MS;
     this.#batchBytes = options.batchBytes ?? BATCH_BYTES;
     this.#maxWaitingBytes = options.maxWaitingBytes ?? MAX_WAITING_BYTES;
+    this.#entriesAtOnce = options.entriesAtOnce ?? ENTRIES_AT_ONCE;
     // A stream's error with nobody listening ends the process: a log reader that went away must not
     // take the server with it (console.log() swallows such errors too).
     stream.on('error', (error: Error) => {
       if (this.#failed) return;
       this.#failed = true;
       this.#batches.length = 0;
+      this.#entries.length = 0;
       onError(`scratchpad: access log: cannot write to stdout any more (${error.message}); further lines are dropped`);
     });
   }
@@ -122,9 +149,37 @@ export class BufferedLog {
     return this.#dropped;
   }
 
+  /**
+   * Adds one request's entry; its line is made later, with the other entries waiting, by
+   * `formatAccessLine()`, and written like a line given to `write()`. See "Lines made in batches" above.
+   */
+  record(entry: AccessEntry): void {
+    if (this.#failed) return;
+    this.#entries.push(entry);
+    if (this.#entries.length >= this.#entriesAtOnce) this.#makeLines();
+    this.#timer ??= this.#startTimer();
+  }
+
   /** Adds one line (without its "\n"). It is handed to the stream within the interval, or sooner. */
   write(line: string): void {
     if (this.#failed) return;
+    // After the lines of the entries recorded before it: the log keeps the order of the requests.
+    this.#makeLines();
+    this.#addLine(line);
+    if (this.#batches.length > 0) this.#handOver();
+    this.#timer ??= this.#startTimer();
+  }
+
+  /** Makes the line of every entry waiting, in order, and adds it. */
+  #makeLines(): void {
+    if (this.#entries.length === 0) return;
+    for (const entry of this.#entries) this.#addLine(formatAccessLine(entry));
+    this.#entries.length = 0;
+    if (this.#batches.length > 0) this.#handOver();
+  }
+
+  /** One line into the batch being filled, or counted as dropped past the bound. */
+  #addLine(line: string): void {
     const text = `${fitOneWrite(line)}\n`;
     // Bytes, not characters: a path may hold Latin-1 letters, two bytes each in UTF-8.
     const bytes = Buffer.byteLength(text);
@@ -135,14 +190,13 @@ export class BufferedLog {
     // Room again after a gap: the note goes where the dropped lines would have been.
     if (this.#dropped > 0) this.#add(this.#droppedNote());
     this.#add(text, bytes);
-    if (this.#batches.length > 0) this.#handOver();
-    this.#timer ??= this.#startTimer();
   }
 
   /** Hands every waiting line to the stream now, as far as it takes them (one batch in flight). */
   flush(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#makeLines();
     this.#closeBatch();
     this.#handOver();
     // The stream is still busy with an earlier batch: look again after the interval.
@@ -177,6 +231,7 @@ export class BufferedLog {
    * what a pipe that is full at this moment loses.
    */
   flushBeforeExit(): void {
+    this.#makeLines();
     if (this.#dropped > 0) this.#add(this.#droppedNote());
     this.#closeBatch();
     for (const batch of this.#batches.splice(0)) if (!this.#failed) this.#stream.write(batch.text);

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { BATCH_BYTES, BufferedLog, fitOneWrite } from '../../src/fast/buffered-log.js';
+import { BATCH_BYTES, BufferedLog, ENTRIES_AT_ONCE, fitOneWrite } from '../../src/fast/buffered-log.js';
+import { formatAccessLine, type AccessEntry } from '../../src/http/serve.js';
 
 /** A stream that records each write; while `stuck`, a write stays unfinished until `release()`. */
 class TestStream extends Writable {
@@ -37,6 +38,67 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /** Access-log lines of 23 characters, 24 bytes with their "\n". */
 const lines = (count: number) => Array.from({ length: count }, (_, index) => `GET /page-${String(index).padStart(3, '0')} 200 0.${index % 10}ms`);
+
+/** Entries whose lines are `lines(count)`'s. */
+const entries = (count: number): AccessEntry[] =>
+  Array.from({ length: count }, (_, index) => ({ method: 'GET', target: `/page-${String(index).padStart(3, '0')}?q=1`, status: 200, milliseconds: (index % 10) / 10, note: undefined }));
+
+test('BufferedLog.record() writes the line formatAccessLine() makes of each entry, in order with the lines given to write()', () => {
+  const stream = new TestStream();
+  const log = new BufferedLog(stream, { intervalMs: 60_000 });
+  const escaped: AccessEntry = { method: 'GET', target: '/a\nb', status: 200, milliseconds: 0.04, note: 'session cookie rejected: \x1b[31m' };
+  log.record(entries(2)[0]!);
+  log.write('a line given as a line');
+  log.record(entries(2)[1]!);
+  log.record(escaped);
+  log.flush();
+  assert.deepEqual(stream.text.split('\n'), [lines(2)[0], 'a line given as a line', lines(2)[1], formatAccessLine(escaped), '']);
+  assert.equal(formatAccessLine(escaped), 'GET /a\\x0ab 200 0.0ms session cookie rejected: \\x1b[31m');
+});
+
+test(`BufferedLog.record() makes no line until ${ENTRIES_AT_ONCE} entries wait (or the interval ends), then makes them all`, async () => {
+  const stream = new TestStream();
+  // Two lines fill a batch: made at once, the first two entries' lines would go out at once.
+  const log = new BufferedLog(stream, { intervalMs: 60_000, batchBytes: 48, entriesAtOnce: 5 });
+  for (const entry of entries(4)) log.record(entry);
+  assert.deepEqual(stream.writes, [], 'four entries wait, no line made yet');
+  log.record(entries(5)[4]!);
+  assert.deepEqual(stream.writes, [`${lines(2).join('\n')}\n`, `${lines(4).slice(2).join('\n')}\n`], 'the fifth makes all five; two batches are full');
+  log.flush();
+  assert.equal(stream.text, `${lines(5).join('\n')}\n`);
+
+  const timed = new TestStream();
+  const waiting = new BufferedLog(timed, { intervalMs: 30 });
+  for (const entry of entries(3)) waiting.record(entry);
+  await tick();
+  assert.deepEqual(timed.writes, []);
+  await sleep(60);
+  assert.deepEqual(timed.writes, [`${lines(3).join('\n')}\n`], 'the interval makes and writes them');
+});
+
+test('BufferedLog makes the lines of entries still waiting at close() and at flushBeforeExit()', async () => {
+  const closing = new TestStream();
+  const log = new BufferedLog(closing, { intervalMs: 60_000 });
+  for (const entry of entries(3)) log.record(entry);
+  assert.equal(await log.close(1_000), true);
+  assert.equal(closing.text, `${lines(3).join('\n')}\n`);
+
+  const exiting = new TestStream();
+  const last = new BufferedLog(exiting, { intervalMs: 60_000 });
+  for (const entry of entries(3)) last.record(entry);
+  last.flushBeforeExit();
+  assert.equal(exiting.text, `${lines(3).join('\n')}\n`);
+});
+
+test('BufferedLog drops the lines of entries past its bound too, and counts them', () => {
+  const stream = new TestStream();
+  stream.stuck = true;
+  const log = new BufferedLog(stream, { intervalMs: 60_000, batchBytes: 96, maxWaitingBytes: 200, entriesAtOnce: 4 });
+  // As with write() below: one batch in flight, two waiting, the 13th line and after dropped.
+  for (const entry of entries(20)) log.record(entry);
+  assert.equal(log.dropped, 8);
+  stream.release();
+});
 
 test('BufferedLog keeps short lines back, then writes them in one batch, in order, within the interval', async () => {
   const stream = new TestStream();
@@ -184,6 +246,7 @@ test('BufferedLog survives a stream that fails (the reader went away): it says s
   for (const line of lines(10)) log.write(line);
   await tick();
   for (const line of lines(10)) log.write(line);
+  for (const entry of entries(10)) log.record(entry);
   log.flush();
   assert.equal(await log.close(1_000), false);
   log.flushBeforeExit();

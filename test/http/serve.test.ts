@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { Reply } from '../../src/http/reply.js';
 import { makeCertificate } from '../helpers/certificate.js';
 import { sendRaw } from '../helpers/raw.js';
-import { closeGracefully, createHttpServer, escapeForLog, SERVER_LIMITS, type Application, type ServerLimits } from '../../src/http/serve.js';
+import { closeGracefully, createHttpServer, escapeForLog, formatAccessLine, SERVER_LIMITS, type AccessEntry, type Application, type ServerLimits } from '../../src/http/serve.js';
 
 async function listen(
   application: Application,
@@ -52,6 +52,37 @@ test('createHttpServer() logs one access line per request, with the note', async
   assert.match(lines[0]!, /^GET \/path 204 \d+\.\dms session cookie rejected: x$/);
   server.close();
 });
+
+test('createHttpServer() hands the entry, not a line, to accessEntries, and then does not call accessLog', async () => {
+  const entries: AccessEntry[] = [];
+  const lines: string[] = [];
+  const server = createHttpServer(async () => ({ status: 303, headers: { location: '/' }, body: '', logNote: 'a note' }), {
+    accessLog: (line) => lines.push(line),
+    accessEntries: (entry) => entries.push(entry),
+    errorLog: () => {},
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/path?query=kept`, { method: 'POST', redirect: 'manual' });
+  assert.equal(entries.length, 1);
+  const { milliseconds, ...rest } = entries[0]!;
+  assert.deepEqual(rest, { method: 'POST', target: '/path?query=kept', status: 303, note: 'a note' });
+  assert.ok(milliseconds >= 0 && milliseconds < 5_000, `${milliseconds} ms`);
+  assert.deepEqual(lines, [], 'one log, not both');
+  server.close();
+});
+
+const accessLines: readonly { entry: AccessEntry; want: string }[] = [
+  { entry: { method: 'GET', target: '/', status: 200, milliseconds: 1.44, note: undefined }, want: 'GET / 200 1.4ms' },
+  { entry: { method: 'GET', target: '/path?token=secret#x', status: 404, milliseconds: 0.05, note: undefined }, want: 'GET /path 404 0.1ms' },
+  { entry: { method: 'POST', target: '/login', status: 303, milliseconds: 12.96, note: 'a note' }, want: 'POST /login 303 13.0ms a note' },
+  { entry: { method: 'GET', target: '/a\u2028b', status: 200, milliseconds: 0, note: 'session cookie rejected: \x1b[31m' }, want: 'GET /a\\u2028b 200 0.0ms session cookie rejected: \\x1b[31m' },
+];
+
+for (const { entry, want } of accessLines) {
+  test(`formatAccessLine() writes ${JSON.stringify(want)}`, () => {
+    assert.equal(formatAccessLine(entry), want);
+  });
+}
 
 test('createHttpServer() logs nothing when the access log is off', async () => {
   const { server, url } = await listen(hello, null);
