@@ -30,7 +30,7 @@
  * | SESSION_IDLE_LIFETIME        | 86400 (1 d)    | seconds a volatile server-side session lives unused |
  * | SESSION_MEMORY_MAX           | 10000          | most sessions the memory store keeps        |
  * | SESSION_LAZY_REFRESH         | true           | false: restart a server-side session's idle time on every request, not only once a tenth of it has passed |
- * | SESSION_MEMO                 | true           | false: no memos in the signer, sealer, cookie codec and memory store's records, files read whole, one write per Redis command (src/fast/; for benchmarks) |
+ * | SESSION_MEMO                 | true           | false: no memos in the signer, sealer, cookie codec and memory store's records, an exact order of use in the memory store, files read whole, one write per Redis command (src/fast/; for benchmarks) |
  * | LIMIT_NEW_SESSIONS           | 100            | new server-side sessions per minute per client address (429 past it); 0: no limit |
  * | SESSION_FILE_DIR             | .scratchpad-sessions | directory of the filesystem store     |
  * | SESSION_REDIS_URL            | redis://127.0.0.1:6379/0 | redis://[[user]:password@]host[:port][/db]; rediss:// for TLS |

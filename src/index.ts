@@ -105,7 +105,7 @@ export {
   type SessionStore,
 } from './session/store.js';
 export { ServerSessionInterface, TooManyNewSessionsError, type ServerSessionOptions } from './session/server-session.js';
-export { MemorySessionStore, type MemoryStoreOptions } from './session/stores/memory.js';
+export { EXACT_RECENCY, MemorySessionStore, type MemoryStoreOptions, type RecencyPolicy } from './session/stores/memory.js';
 export { FileSessionStore, UnsafeSessionDirectoryError, type FileStoreOptions } from './session/stores/filesystem.js';
 export { encodeCommand, RespDecoder, RespError, RespProtocolError, type RespValue } from './redis/resp.js';
 export { RedisClient, RedisReplyError, RedisUnavailableError, type RedisClientOptions } from './redis/client.js';
@@ -139,6 +139,7 @@ export { MemoizedSigner, type MemoizedSignerOptions } from './fast/memoized-sign
 export { MemoizedSealer, type MemoizedSealerOptions } from './fast/memoized-sealer.js';
 export { DEFAULT_DECODED_MEMO_ENTRIES, MemoizedCookieCodec, type MemoizedCookieCodecOptions } from './fast/memoized-cookie-codec.js';
 export { DEFAULT_RECORD_MEMO_ENTRIES, MAX_KEPT_RECORD_CHARS, MemoizedRecordCodec, type MemoizedRecordCodecOptions } from './fast/memoized-record-codec.js';
+export { CoarseRecency, DEFAULT_MOVE_INTERVAL_MS } from './fast/coarse-recency.js';
 export { canTellExpiry, LazyTouchStore, type LazyTouchStoreOptions, type StoreWithExpiry } from './fast/lazy-touch-store.js';
 export { StatCheckedFileStore, type StatCheckedFileStoreOptions } from './fast/stat-checked-file-store.js';
 export { writeInBatches } from './fast/batched-redis-writes.js';

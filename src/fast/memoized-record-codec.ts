@@ -43,7 +43,7 @@
  * text and parses it on each hit, where this codec could serve it too, but it was measured on the
  * memory store only, and is plugged in there alone.
  *
- * Read next: lazy-touch-store.ts, which saves a store write where this saves a parse.
+ * Read next: coarse-recency.ts, which saves a map write where this saves a parse.
  */
 import { BoundedMap } from './bounded-map.js';
 import { decodeRecord, encodeRecord, type RecordCodec, type SessionRecord } from '../session/store.js';

@@ -21,7 +21,9 @@
  * Speed: this is the one place that uses the last chapter of the reading order (../fast/). By
  * default the signer, the sealer, the cookie codec and the memory store's record codec are their
  * memoized versions, files are read through the stat check, and the Redis client writes the
- * commands of a turn together, which give the same answers faster; `memo: false`
+ * commands of a turn together, which give the same answers faster, and the memory store moves a
+ * record it reads to the recent end at most once a minute (../fast/coarse-recency.ts: eviction in
+ * the order of use to within that minute); `memo: false`
  * (SESSION_MEMO=false, read by ../config.ts) builds the plain modules alone, which is how the
  * benchmark measures what they are worth. A store that can tell when a record expires is wrapped
  * in the lazy touch, which skips most restarts of idle time, at the price its header states;
@@ -39,6 +41,7 @@ import { MemoizedSigner } from '../fast/memoized-signer.js';
 import { writeInBatches } from '../fast/batched-redis-writes.js';
 import { canTellExpiry, LazyTouchStore } from '../fast/lazy-touch-store.js';
 import { MemoizedRecordCodec } from '../fast/memoized-record-codec.js';
+import { CoarseRecency } from '../fast/coarse-recency.js';
 import { StatCheckedFileStore } from '../fast/stat-checked-file-store.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { Sealer } from '../signing/sealer.js';
@@ -50,7 +53,7 @@ import { ServerSessionInterface } from './server-session.js';
 import type { SessionCookieSettings, SessionInspector, SessionInterface } from './session.js';
 import { PLAIN_RECORD_CODEC, type RecordCodec, type SessionStore } from './store.js';
 import { FileSessionStore } from './stores/filesystem.js';
-import { MemorySessionStore } from './stores/memory.js';
+import { EXACT_RECENCY, MemorySessionStore } from './stores/memory.js';
 import { RedisSessionStore } from './stores/redis.js';
 
 export type SessionType = 'cookie' | 'memory' | 'filesystem' | 'redis';
@@ -72,9 +75,9 @@ export interface StoreSettings {
   readonly fileDirectory: string;
   readonly redis: RedisSettings;
   /**
-   * SESSION_MEMO: the memos, the stat check of files and the batched Redis writes of ../fast/ (on
-   * when absent); `false` builds the plain signer, sealer, cookie codec, record codec (for the
-   * memory store and the inspector), file store and Redis client.
+   * SESSION_MEMO: the memos, the coarse recency, the stat check of files and the batched Redis
+   * writes of ../fast/ (on when absent); `false` builds the plain signer, sealer, cookie codec,
+   * record codec (for the memory store and the inspector), memory store order, file store and Redis client.
    */
   readonly memo?: boolean;
   /**
@@ -155,7 +158,7 @@ async function openStore(settings: StoreSettings, now: () => number, log: (messa
   switch (settings.type) {
     case 'memory':
       log(`sessions: memory store (at most ${settings.memoryMax}); it belongs to this process alone and is lost on restart`);
-      return new MemorySessionStore({ maxEntries: settings.memoryMax, now, records });
+      return new MemorySessionStore({ maxEntries: settings.memoryMax, now, records, recency: memo ? new CoarseRecency() : EXACT_RECENCY });
     case 'filesystem': {
       log(`sessions: filesystem store in ${settings.fileDirectory}`);
       const files = await FileSessionStore.open({ directory: settings.fileDirectory, now });

@@ -54,12 +54,28 @@ export interface MemoryStoreOptions {
   readonly sweepIntervalMs?: number;
   /** Records to text and back: JSON (PLAIN_RECORD_CODEC in ../store.ts) unless set. */
   readonly records?: RecordCodec;
+  /** When a protected record used again moves to the most recently used end: EXACT_RECENCY (every time) unless set. */
+  readonly recency?: RecencyPolicy;
 }
+
+/**
+ * When a record of the protected segment that is used again moves to its most recently used end.
+ * The plain answer is "every time" (EXACT_RECENCY): exact LRU order. The last chapter's
+ * ../../fast/coarse-recency.ts moves it only once it has stayed put for a minute.
+ */
+export interface RecencyPolicy {
+  /** `movedAtMs`: when the record last moved (or was written); `nowMs`: the store's clock now. */
+  mustMove(movedAtMs: number, nowMs: number): boolean;
+}
+
+export const EXACT_RECENCY: RecencyPolicy = Object.freeze({ mustMove: () => true });
 
 interface Entry {
   readonly text: string;
   readonly version: number;
   expiresAt: number;
+  /** When it last moved to the most recently used end of its segment, or was written. */
+  movedAt: number;
 }
 
 /** The share of `maxEntries` that sessions used more than once may fill (the protected segment). */
@@ -75,6 +91,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #maxProtected: number;
   readonly #now: () => number;
   readonly #records: RecordCodec;
+  readonly #recency: RecencyPolicy;
   readonly #sweeper: NodeJS.Timeout | null;
   /** How many live records were evicted to stay within `maxEntries`. */
   evictions = 0;
@@ -87,6 +104,7 @@ export class MemorySessionStore implements SessionStore {
     this.#maxProtected = Math.floor(options.maxEntries * PROTECTED_SHARE);
     this.#now = options.now ?? Date.now;
     this.#records = options.records ?? PLAIN_RECORD_CODEC;
+    this.#recency = options.recency ?? EXACT_RECENCY;
     const interval = options.sweepIntervalMs ?? 60_000;
     this.#sweeper = interval > 0 ? setInterval(() => this.sweep(), interval).unref() : null;
   }
@@ -113,7 +131,9 @@ export class MemorySessionStore implements SessionStore {
     // No `await` between the check and the write: in one JavaScript thread that makes it atomic.
     const current = this.#use(id);
     if ((current?.version ?? null) !== expectedVersion) return false;
-    const entry: Entry = { text: this.#records.encode(record), version: record.version, expiresAt: this.#now() + ttlSeconds * 1000 };
+    const now = this.#now();
+    // Replaced in place, it keeps the time of its place: the recency policy's bound holds for it too.
+    const entry: Entry = { text: this.#records.encode(record), version: record.version, expiresAt: now + ttlSeconds * 1000, movedAt: current?.movedAt ?? now };
     // An existing record is replaced where #use() left it; a new one starts on probation.
     if (this.#protected.has(id)) this.#protected.set(id, entry);
     else this.#probation.set(id, entry);
@@ -157,11 +177,20 @@ export class MemorySessionStore implements SessionStore {
    * being asked for again is what earns a record its place there.
    */
   #use(id: string): Entry | null {
-    const entry = this.#probation.get(id) ?? this.#protected.get(id);
+    const onProbation = this.#probation.get(id);
+    const entry = onProbation ?? this.#protected.get(id);
     if (entry === undefined) return null;
+    const now = this.#now();
+    if (entry.expiresAt <= now) {
+      this.#probation.delete(id);
+      this.#protected.delete(id);
+      return null;
+    }
+    // Already protected: the recency policy may leave it where it is (the plain one never does).
+    if (onProbation === undefined && !this.#recency.mustMove(entry.movedAt, now)) return entry;
     this.#probation.delete(id);
     this.#protected.delete(id);
-    if (entry.expiresAt <= this.#now()) return null;
+    entry.movedAt = now;
     this.#protected.set(id, entry);
     // Protected is full: its least recently used record gets one more chance, on probation.
     if (this.#protected.size > this.#maxProtected) {

@@ -1,0 +1,105 @@
+// Coarse recency: the memory store's protected records move to the recent end at most once per
+// interval. What it may change (the order of uses within the interval) and what it may not
+// (promotion from probation, expiry, the bound on how stale a record's place is).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CoarseRecency, DEFAULT_MOVE_INTERVAL_MS } from '../../src/fast/coarse-recency.js';
+import { MemorySessionStore } from '../../src/session/stores/memory.js';
+import { testSessionStore } from '../../src/testing/store-contract.js';
+import { TestClock } from '../helpers/server.js';
+
+// The whole store contract still holds with it.
+testSessionStore('MemorySessionStore with CoarseRecency', (clock) => new MemorySessionStore({ maxEntries: 1000, now: clock.now, sweepIntervalMs: 0, recency: new CoarseRecency() }));
+
+const record = (version = 1) => ({ data: { a: 1 }, permanent: false, version, createdAt: 1764000000 });
+
+/** A store of `maxEntries` 10 (protected holds 8) with users 0-7 protected, in that order, on `clock`. */
+async function protectedUsers(clock: TestClock, intervalMs = DEFAULT_MOVE_INTERVAL_MS): Promise<MemorySessionStore> {
+  const store = new MemorySessionStore({ maxEntries: 10, now: clock.now, sweepIntervalMs: 0, recency: new CoarseRecency(intervalMs) });
+  for (let user = 0; user < 8; user += 1) {
+    await store.set(`user-${user}`, record(), 3600, null);
+    await store.get(`user-${user}`); // the second use: into protected
+  }
+  return store;
+}
+
+/** Fills the store past its bound with sessions never used again, and says which users survived. */
+async function survivorsOfAFlood(store: MemorySessionStore): Promise<string[]> {
+  // Two more users get protected: the two least recently placed users go back to probation.
+  for (const user of ['late-a', 'late-b']) {
+    await store.set(user, record(), 3600, null);
+    await store.get(user);
+  }
+  for (let index = 0; index < 20; index += 1) await store.set(`flood-${index}`, record(), 3600, null);
+  const survivors: string[] = [];
+  for (let user = 0; user < 8; user += 1) if ((await store.getWithExpiry(`user-${user}`)) !== null) survivors.push(`user-${user}`);
+  return survivors;
+}
+
+test('CoarseRecency leaves a protected record used again within the interval where it is', async () => {
+  const clock = new TestClock();
+  const store = await protectedUsers(clock);
+  clock.advanceSeconds(30);
+  await store.get('user-0'); // within the minute: not moved, still the least recently placed
+  assert.deepEqual(await survivorsOfAFlood(store), ['user-2', 'user-3', 'user-4', 'user-5', 'user-6', 'user-7']);
+  await store.close();
+});
+
+test('CoarseRecency moves a protected record used again once the interval has passed, as exact LRU would', async () => {
+  const clock = new TestClock();
+  const store = await protectedUsers(clock);
+  clock.advanceSeconds(60);
+  await store.get('user-0');
+  assert.deepEqual(await survivorsOfAFlood(store), ['user-0', 'user-3', 'user-4', 'user-5', 'user-6', 'user-7']);
+  await store.close();
+});
+
+test('CoarseRecency with an interval of 0 is exact LRU, the plain store', async () => {
+  const clock = new TestClock();
+  const coarse = await protectedUsers(clock, 0);
+  const exact = new MemorySessionStore({ maxEntries: 10, now: clock.now, sweepIntervalMs: 0 });
+  for (let user = 0; user < 8; user += 1) {
+    await exact.set(`user-${user}`, record(), 3600, null);
+    await exact.get(`user-${user}`);
+  }
+  for (const store of [coarse, exact]) await store.get('user-0');
+  assert.deepEqual(await survivorsOfAFlood(coarse), await survivorsOfAFlood(exact));
+  await coarse.close();
+  await exact.close();
+});
+
+test('CoarseRecency: a write in place keeps the time of its place, so writing cannot stretch the bound', async () => {
+  const clock = new TestClock();
+  const store = await protectedUsers(clock);
+  clock.advanceSeconds(40);
+  assert.equal(await store.set('user-0', record(2), 3600, 1), true, 'replaced where it is');
+  clock.advanceSeconds(30);
+  // 70 s since user-0 last moved, 30 s since it was written: the place is older than the interval, so it moves.
+  await store.get('user-0');
+  assert.deepEqual(await survivorsOfAFlood(store), ['user-0', 'user-3', 'user-4', 'user-5', 'user-6', 'user-7']);
+  await store.close();
+});
+
+test('CoarseRecency never delays a promotion from probation, nor an expiry', async () => {
+  const clock = new TestClock();
+  const store = new MemorySessionStore({ maxEntries: 10, now: clock.now, sweepIntervalMs: 0, recency: new CoarseRecency() });
+  await store.set('user', record(), 10, null);
+  await store.get('user'); // second use within the minute: promoted all the same
+  for (let index = 0; index < 100; index += 1) await store.set(`flood-${index}`, record(), 10, null);
+  assert.notEqual(await store.get('user'), null, 'protected from the flood');
+  clock.advanceSeconds(11);
+  assert.equal(await store.get('user'), null, 'expired on time, moved or not');
+  await store.close();
+});
+
+test('CoarseRecency.mustMove(): after the interval, or when the clock went back', () => {
+  const recency = new CoarseRecency(1_000);
+  const cases: readonly [movedAt: number, now: number, want: boolean][] = [
+    [10_000, 10_000, false],
+    [10_000, 10_999, false],
+    [10_000, 11_000, true],
+    [10_000, 9_999, true],
+  ];
+  for (const [movedAt, now, want] of cases) assert.equal(recency.mustMove(movedAt, now), want, `moved at ${movedAt}, now ${now}`);
+  for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => new CoarseRecency(bad), /intervalMs must be a finite number >= 0/);
+});
