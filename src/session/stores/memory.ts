@@ -28,6 +28,8 @@
  *
  * Both segments are JavaScript `Map`s, which iterate in insertion order: re-inserting an entry on
  * each use keeps the least recently used one first, so "evict the oldest" is "delete the first key".
+ * (The last chapter's ../../fast/coarse-recency.ts, given as the `recency` option, re-inserts a
+ * protected record at most once a minute: the order is then exact to within that minute.)
  * Expired entries are dropped when they are met and by a sweep every minute.
  *
  * Records are stored as JSON text, not objects: a request can never change another request's view
