@@ -51,7 +51,7 @@
  * | MAX_CONNECTIONS_PER_CLIENT   | 100 (0 with TRUST_PROXY) | open connections from one client address (an IPv6 /64); 0: no limit |
  * | WORKERS                      | 1              | server processes on node:cluster, or auto (one per CPU); not with memory |
  * | ACCESS_LOG                   | true           | true or false                               |
- * | ACCESS_LOG_BUFFER            | true           | false: one write per access-log line, without the batches of src/fast/buffered-log.ts (for benchmarks) |
+ * | ACCESS_LOG_BUFFER            | true           | false: each access-log line made and written at once, without the batches of src/fast/buffered-log.ts (for benchmarks) |
  * | NODE_ENV                     | (none)         | "production" makes a weak SECRET_KEY fatal  |
  *
  * The secret key: without SECRET_KEY, and outside production, a random development key is made

@@ -71,6 +71,16 @@ async function serve(config: Config): Promise<void> {
   // still waiting are written first.
   const buffered = config.accessLog && config.accessLogBuffer ? new BufferedLog(process.stdout) : null;
   if (buffered !== null) process.on('exit', () => buffered.flushBeforeExit());
+  // A reader of stdout that goes away (a pipe into a process that ended) makes the next write fail
+  // with EPIPE, and an 'error' event nobody listens to ends the process. The buffered log listens
+  // and says so once; without it, this does the same, so that no log can take the server down.
+  let stdoutFailed = false;
+  if (buffered === null) {
+    process.stdout.on('error', (error: Error) => {
+      if (!stdoutFailed) console.error(`scratchpad: cannot write to stdout any more (${error.message}); further lines are lost`);
+      stdoutFailed = true;
+    });
+  }
   const server = createHttpServer(demo.application, {
     accessLog: config.accessLog && buffered === null ? (line) => console.log(line) : null,
     accessEntries: buffered === null ? undefined : (entry) => buffered.record(entry),

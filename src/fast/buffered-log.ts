@@ -50,8 +50,9 @@
  *   blocking: a server that stops answering because nobody reads its log is worse than a log with
  *   a counted gap, and a log that keeps up loses nothing. A reader that goes away altogether (the
  *   write fails: EPIPE) is said once on stderr, and the server goes on serving without a log.
- * - No line lost on a clean stop. A stop signal flushes at once (the lines of requests already
- *   answered come before the stop message), `close()` after the graceful close waits until the
+ * - No line lost on a clean stop. A stop signal flushes at once (to a file or a terminal, the lines
+ *   of requests already answered come before the stop message; to a pipe whose reader is behind,
+ *   batches still waiting here may come after it, as the message is a `console.log()` of its own), `close()` after the graceful close waits until the
  *   stream has written everything out (bounded by its timeout, for a reader that never reads), and
  *   `flushBeforeExit()` hands over what is left when anything calls `process.exit()`. To a file or
  *   terminal that last write is synchronous and complete; to a pipe it is complete if the pipe has
@@ -134,7 +135,8 @@ export class BufferedLog {
     this.#maxWaitingBytes = options.maxWaitingBytes ?? MAX_WAITING_BYTES;
     this.#entriesAtOnce = options.entriesAtOnce ?? ENTRIES_AT_ONCE;
     // A stream's error with nobody listening ends the process: a log reader that went away must not
-    // take the server with it (console.log() swallows such errors too).
+    // take the server with it (console.log() does not catch it either: ../server.ts listens when
+    // this log is off).
     stream.on('error', (error: Error) => {
       if (this.#failed) return;
       this.#failed = true;
@@ -151,7 +153,7 @@ export class BufferedLog {
 
   /**
    * Adds one request's entry; its line is made later, with the other entries waiting, by
-   * `formatAccessLine()`, and written like a line given to `write()`. See "Lines made in batches" above.
+   * `formatAccessLine()`, and written like a line given to `write()` (the header says why).
    */
   record(entry: AccessEntry): void {
     if (this.#failed) return;

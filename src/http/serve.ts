@@ -128,7 +128,7 @@ const INTERNAL_ERROR: Reply = Object.freeze({ status: 500, headers: { 'content-t
 
 /** What `requestListener()` needs: the two logs, and whether to close each connection after its reply. */
 export interface ListenerOptions {
-  /** Receives one line per request (`formatAccessLine()`), or `null` to log nothing. */
+  /** Receives one line per request (`formatAccessLine()`), or `null`: no lines (`accessEntries` may still take entries). */
   readonly accessLog: ((line: string) => void) | null;
   /**
    * Receives each request's entry instead, for a log that makes the lines itself, later and many

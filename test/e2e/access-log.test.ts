@@ -129,3 +129,30 @@ test('ACCESS_LOG_BUFFER=false writes each line at once, in the same format', asy
   server.kill('SIGTERM');
   assert.equal(await server.exit, 0);
 });
+
+for (const buffer of ['true', 'false']) {
+  test(`ACCESS_LOG_BUFFER=${buffer}: a reader of stdout that goes away (EPIPE) does not stop the server; it says so once`, async () => {
+    const child = spawn(process.execPath, [SERVER], {
+      cwd: mkdtempSync(join(tmpdir(), 'scratchpad-epipe-')),
+      env: { PATH: process.env['PATH'] ?? '', PORT: '0', SECRET_KEY: TEST_SECRET_KEY, ACCESS_LOG_BUFFER: buffer },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exit = once(child, 'exit');
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    for (let waited = 0; waited < 15_000 && !/listening on (http:\/\/\S+)\//.test(stdout); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const url = /listening on (http:\/\/\S+)\//.exec(stdout)![1]!;
+    child.stdout!.destroy(); // the reader goes away
+    for (let round = 0; round < 3; round += 1) {
+      await sendRequests(url, 20, 10);
+      await new Promise((resolve) => setTimeout(resolve, 150)); // past the buffered log's interval: its batch is written and fails
+    }
+    assert.equal(await get(`${url}/line-0`), 404, 'still serving');
+    child.kill('SIGTERM');
+    const [code] = await exit;
+    assert.equal(code, 0);
+    assert.equal(stderr.match(/cannot write to stdout any more/g)?.length, 1, stderr);
+  });
+}

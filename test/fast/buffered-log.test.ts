@@ -242,12 +242,15 @@ test('BufferedLog survives a stream that fails (the reader went away): it says s
     },
   });
   const errors: string[] = [];
-  const log = new BufferedLog(failing, { intervalMs: 60_000, batchBytes: 32 }, (message) => errors.push(message));
+  // A small bound: entries made into lines after the failure would pile up here and be counted as dropped.
+  const log = new BufferedLog(failing, { intervalMs: 60_000, batchBytes: 32, maxWaitingBytes: 200 }, (message) => errors.push(message));
   for (const line of lines(10)) log.write(line);
   await tick();
   for (const line of lines(10)) log.write(line);
-  for (const entry of entries(10)) log.record(entry);
+  const droppedBefore = log.dropped;
+  for (const entry of entries(300)) log.record(entry);
   log.flush();
+  assert.equal(log.dropped, droppedBefore, 'entries recorded after the failure are let go at once: never made into lines, kept or counted');
   assert.equal(await log.close(1_000), false);
   log.flushBeforeExit();
   assert.deepEqual(errors, ['scratchpad: access log: cannot write to stdout any more (write EPIPE); further lines are dropped']);

@@ -39,9 +39,13 @@ async function survivorsOfAFlood(store: MemorySessionStore): Promise<string[]> {
 test('CoarseRecency leaves a protected record used again within the interval where it is', async () => {
   const clock = new TestClock();
   const store = await protectedUsers(clock);
+  const moves = store.moves;
   clock.advanceSeconds(30);
-  await store.get('user-0'); // within the minute: not moved, still the least recently placed
-  assert.deepEqual(await survivorsOfAFlood(store), ['user-2', 'user-3', 'user-4', 'user-5', 'user-6', 'user-7']);
+  await store.get('user-0');
+  await store.touch('user-0', 3600);
+  assert.equal(store.moves, moves, 'within the minute: no map write');
+  // It was used, though: when a demotion reaches its old place, it takes a new one instead of going.
+  assert.deepEqual(await survivorsOfAFlood(store), ['user-0', 'user-3', 'user-4', 'user-5', 'user-6', 'user-7']);
   await store.close();
 });
 
@@ -66,6 +70,42 @@ test('CoarseRecency with an interval of 0 is exact LRU, the plain store', async 
   assert.deepEqual(await survivorsOfAFlood(coarse), await survivorsOfAFlood(exact));
   await coarse.close();
   await exact.close();
+});
+
+test('CoarseRecency: a record moved at 60 s and used again at 90 s stays where that move put it', async () => {
+  const clock = new TestClock();
+  const store = await protectedUsers(clock);
+  clock.advanceSeconds(60);
+  const moves = store.moves;
+  await store.get('user-0');
+  assert.equal(store.moves, moves + 1, 'a minute after its first place: moved');
+  clock.advanceSeconds(30);
+  await store.get('user-0');
+  assert.equal(store.moves, moves + 1, '30 s after that move: left in place');
+  clock.advanceSeconds(30);
+  await store.get('user-0');
+  assert.equal(store.moves, moves + 2, 'a minute after that move: moved again');
+  await store.close();
+});
+
+test('CoarseRecency never lets a record in use be demoted before one that is not: a user clicking every few seconds outlasts a flood', async () => {
+  const clock = new TestClock();
+  const store = new MemorySessionStore({ maxEntries: 5, now: clock.now, sweepIntervalMs: 0, recency: new CoarseRecency() });
+  await store.set('victim', record(), 3600, null);
+  await store.get('victim'); // protected, placed at 0 s
+  // Four sessions brought to a second use over the next 12 s, while the victim clicks every 2 s:
+  // with a move on every use, the victim would always be the most recent; left in place, its place
+  // is the oldest in protected (which holds 4).
+  for (let attacker = 0; attacker < 4; attacker += 1) {
+    clock.advanceSeconds(2);
+    await store.get('victim');
+    await store.set(`attacker-${attacker}`, record(), 3600, null);
+    await store.get(`attacker-${attacker}`);
+  }
+  for (let index = 0; index < 20; index += 1) await store.set(`flood-${index}`, record(), 3600, null);
+  assert.notEqual(await store.get('victim'), null, 'the victim, in use, was not demoted and then evicted');
+  assert.equal(await store.get('attacker-0'), null, 'the attacker session used longest ago went instead');
+  await store.close();
 });
 
 test('CoarseRecency: a write in place keeps the time of its place, so writing cannot stretch the bound', async () => {

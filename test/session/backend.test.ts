@@ -111,3 +111,17 @@ test('openSessionBackend() restarts idle time only once a tenth has passed, unle
     await backend.close();
   }
 });
+
+test('openSessionBackend() gives the memory store the coarse recency, and exact recency with memo: false', async () => {
+  for (const memo of [true, false]) {
+    const backend = await openSessionBackend({ cookie, store: store({ type: 'memory', memo }), secrets: ['k'] });
+    const memory = backend.store as MemorySessionStore;
+    await memory.set('user', { data: { a: 1 }, permanent: false, version: 1, createdAt: 1764000000 }, 3600, null);
+    await memory.get('user'); // promoted: a move either way
+    const moves = memory.moves;
+    await memory.get('user');
+    await memory.get('user');
+    assert.equal(memory.moves, memo ? moves : moves + 2, `memo: ${memo}`);
+    await backend.close();
+  }
+});

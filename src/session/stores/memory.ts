@@ -66,7 +66,7 @@ export interface MemoryStoreOptions {
  * ../../fast/coarse-recency.ts moves it only once it has stayed put for a minute.
  */
 export interface RecencyPolicy {
-  /** `movedAtMs`: when the record last moved (or was written); `nowMs`: the store's clock now. */
+  /** `movedAtMs`: when the record took its place (last moved, or first written); `nowMs`: the store's clock now. */
   mustMove(movedAtMs: number, nowMs: number): boolean;
 }
 
@@ -76,8 +76,10 @@ interface Entry {
   readonly text: string;
   readonly version: number;
   expiresAt: number;
-  /** When it last moved to the most recently used end of its segment, or was written. */
+  /** When it took its place: moved to the most recently used end of its segment, or first written. */
   movedAt: number;
+  /** When it was last used; later than `movedAt` only when the recency policy left it in place. */
+  usedAt: number;
 }
 
 /** The share of `maxEntries` that sessions used more than once may fill (the protected segment). */
@@ -97,6 +99,8 @@ export class MemorySessionStore implements SessionStore {
   readonly #sweeper: NodeJS.Timeout | null;
   /** How many live records were evicted to stay within `maxEntries`. */
   evictions = 0;
+  /** How many times a record took a new place at the recent end of protected: the work the recency policy may save. */
+  moves = 0;
 
   constructor(options: MemoryStoreOptions) {
     if (!Number.isSafeInteger(options.maxEntries) || options.maxEntries < 1) {
@@ -135,7 +139,7 @@ export class MemorySessionStore implements SessionStore {
     if ((current?.version ?? null) !== expectedVersion) return false;
     const now = this.#now();
     // Replaced in place, it keeps the time of its place: the recency policy's bound holds for it too.
-    const entry: Entry = { text: this.#records.encode(record), version: record.version, expiresAt: now + ttlSeconds * 1000, movedAt: current?.movedAt ?? now };
+    const entry: Entry = { text: this.#records.encode(record), version: record.version, expiresAt: now + ttlSeconds * 1000, movedAt: current?.movedAt ?? now, usedAt: now };
     // An existing record is replaced where #use() left it; a new one starts on probation.
     if (this.#protected.has(id)) this.#protected.set(id, entry);
     else this.#probation.set(id, entry);
@@ -175,8 +179,9 @@ export class MemorySessionStore implements SessionStore {
   }
 
   /**
-   * The entry if it exists and has not expired, now at the most recently used end of protected:
-   * being asked for again is what earns a record its place there.
+   * The entry if it exists and has not expired, now at the most recently used end of protected
+   * (or left where it is, if the recency policy says so): being asked for again is what earns a
+   * record its place there.
    */
   #use(id: string): Entry | null {
     const onProbation = this.#probation.get(id);
@@ -188,19 +193,37 @@ export class MemorySessionStore implements SessionStore {
       this.#protected.delete(id);
       return null;
     }
+    entry.usedAt = now;
     // Already protected: the recency policy may leave it where it is (the plain one never does).
     if (onProbation === undefined && !this.#recency.mustMove(entry.movedAt, now)) return entry;
     this.#probation.delete(id);
     this.#protected.delete(id);
     entry.movedAt = now;
     this.#protected.set(id, entry);
-    // Protected is full: its least recently used record gets one more chance, on probation.
-    if (this.#protected.size > this.#maxProtected) {
-      const [oldest, demoted] = this.#protected.entries().next().value!;
-      this.#protected.delete(oldest);
-      this.#probation.set(oldest, demoted);
-    }
+    this.moves += 1;
+    if (this.#protected.size > this.#maxProtected) this.#demoteOldest();
     return entry;
+  }
+
+  /**
+   * Protected is full: its least recently used record gets one more chance, on probation. A record
+   * at the old end that was used since it took its place (the recency policy left it there) is not
+   * that record: it takes its place anew at the recent end, and the next one is looked at. With the
+   * plain policy every use moves the record, so the first one is always the one.
+   */
+  #demoteOldest(): void {
+    for (;;) {
+      const [oldest, entry] = this.#protected.entries().next().value!;
+      this.#protected.delete(oldest);
+      if (entry.usedAt > entry.movedAt) {
+        entry.movedAt = entry.usedAt;
+        this.#protected.set(oldest, entry);
+        this.moves += 1;
+        continue;
+      }
+      this.#probation.set(oldest, entry);
+      return;
+    }
   }
 
   /** Evicts least recently used records, probation first, until at most `maxEntries` remain. */
