@@ -12,16 +12,13 @@
  *
  * Why: a move is a `delete` and a `set` on the protected segment's `Map`, on every request. With
  * few records (one, in the bench) the delete also shrinks the map's table and the set grows it
- * again: a new table per request, which the garbage collector then moves and promotes. Measured
- * (docs/performance.md, "The sixth round"): the demo on the memory store against the demo on
- * cookie sessions, same time, went from 0.89× (0.886× and 0.898× in two A/Bs) to 0.925× (0.91–0.94),
- * and to 0.94× (0.91–0.95) in the bench's row; the two trees against each other, both on the
- * memory store: 1.00× and 1.04× in the two orders; 0.934× (0.93–0.97) against cookie sessions once
- * records in use were kept from demotion (the rule below). That row has one session; with
- * thousands of records a move costs less (a loop of moves alone: 40–80 ns with ten or a thousand
- * records, 270 ns with 100,000, against 7–60 ns for the lookup alone), so a real server gains
- * less than the row shows, but still one `Map` write less per request for each session active
- * within the minute. memcached does the same with its items ("bumped" at most once a minute).
+ * again: a new table per request, for the garbage collector to copy and promote. Measured
+ * (docs/performance.md, "The sixth round", same-time A/Bs): the demo on the memory store against
+ * the demo on cookie sessions went from 0.89× to 0.93× (0.93–0.97). That row has one session;
+ * with thousands a move costs less (40–270 ns in a loop, against 7–60 ns for the lookup alone)
+ * and no table shrinks, so a real server gains less, though still one `Map` write per request for
+ * each session used again within the minute. memcached moves ("bumps") its items at most once a
+ * minute for the same reason.
  *
  * The rule it must keep: no record in use is demoted or evicted before one that is not. The store
  * notes every use (a field written, no `Map` operation), and when protected is full it looks at its

@@ -178,10 +178,11 @@ async function handleRequest(application: Application, options: ListenerOptions,
     reply = INTERNAL_ERROR;
     writeReply(response, reply, write);
   }
+  // No log, no clock read and no entry.
   if (options.accessLog === null && options.accessEntries === undefined) return;
   const entry: AccessEntry = { method: request.method, target: request.url, status: reply.status, milliseconds: performance.now() - started, note: reply.logNote };
   if (options.accessEntries !== undefined) options.accessEntries(entry);
-  else options.accessLog!(formatAccessLine(entry));
+  else if (options.accessLog !== null) options.accessLog(formatAccessLine(entry));
 }
 
 /** One request as the access log records it: what was asked, what was answered, how long it took. */

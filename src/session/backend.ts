@@ -22,8 +22,8 @@
  * default the signer, the sealer, the cookie codec and the memory store's record codec are their
  * memoized versions, files are read through the stat check, and the Redis client writes the
  * commands of a turn together, which give the same answers faster, and the memory store moves a
- * record it reads to the recent end at most once a minute (../fast/coarse-recency.ts: eviction in
- * the order of use to within that minute); `memo: false`
+ * record it reads to the recent end at most once a minute (../fast/coarse-recency.ts: a record in
+ * use is still never demoted before one that is not); `memo: false`
  * (SESSION_MEMO=false, read by ../config.ts) builds the plain modules alone, which is how the
  * benchmark measures what they are worth. A store that can tell when a record expires is wrapped
  * in the lazy touch, which skips most restarts of idle time, at the price its header states;

@@ -29,7 +29,8 @@
  * Both segments are JavaScript `Map`s, which iterate in insertion order: re-inserting an entry on
  * each use keeps the least recently used one first, so "evict the oldest" is "delete the first key".
  * (The last chapter's ../../fast/coarse-recency.ts, given as the `recency` option, re-inserts a
- * protected record at most once a minute: the order is then exact to within that minute.)
+ * protected record at most once a minute; a record used since it took its place is then given a new
+ * place when a demotion reaches it, so no record in use is demoted before one that is not.)
  * Expired entries are dropped when they are met and by a sweep every minute.
  *
  * Records are stored as JSON text, not objects: a request can never change another request's view
@@ -78,7 +79,7 @@ interface Entry {
   expiresAt: number;
   /** When it took its place: moved to the most recently used end of its segment, or first written. */
   movedAt: number;
-  /** When it was last used; later than `movedAt` only when the recency policy left it in place. */
+  /** When it was last read or written; later than `movedAt` when the recency policy left it in place (or a write replaced it there). */
   usedAt: number;
 }
 
